@@ -1,0 +1,14 @@
+"""mblkit: many-body resonances and avalanches in disordered quantum spin chains.
+
+Layers (see DESIGN.md): :mod:`mblkit.spins` (Hilbert spaces, operators), :mod:`mblkit.models`,
+:mod:`mblkit.solvers`, :mod:`mblkit.observables`, :mod:`mblkit.campaign`, :mod:`mblkit.figures`.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("mblkit")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0+unknown"
+
+__all__ = ["__version__"]

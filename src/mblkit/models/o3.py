@@ -1,0 +1,76 @@
+"""Heisenberg chain in random O(3) fields.
+
+``resonance-model-crossover.txt`` Eq. 61 (the Omega -> infinity limit of the drive of Eq. 4):
+
+    H = (J / 2) sum_n sigma_n . sigma_{n+1} + (W / 2) sum_n v_n . sigma_n,
+
+with Pauli matrices sigma, periodic boundaries by default (sigma_{L+1} = sigma_1, as in Eq. 4),
+and v_n i.i.d. random vectors with [v_n] = 0 and [v_n . v_n] = 1 (Eq. 4's text): by default
+Gaussian entries of variance 1/3 ("gaussian"), or uniform on the unit sphere ("sphere").
+No U(1) symmetry: the matrix lives in the full 2^L space and is complex Hermitian.
+
+:meth:`O3HeisenbergChain.exchange_terms` and :meth:`O3HeisenbergChain.field_terms` are the
+exchange and field parts of H, kept apart for the two-step Floquet drive of Eqs. 4-5.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from mblkit.models._checks import bonds, check_array, check_boundary, check_finite, check_nonnegative
+from mblkit.spins import SpinBasis, assemble
+from mblkit.spins.basis import check_sites
+from mblkit.spins.operators import TermList
+
+FIELD_DISTRIBUTIONS = ("gaussian", "sphere")
+
+
+@dataclass(frozen=True)
+class O3HeisenbergChain:
+    """Parameters of the O(3)-field Heisenberg chain (see the module docstring for H)."""
+
+    L: int
+    W: float
+    J: float = 1.0
+    boundary: str = "periodic"
+    fields: str = "gaussian"
+
+    def __post_init__(self) -> None:
+        check_sites(self.L)
+        check_nonnegative("W", self.W)
+        check_finite("J", self.J)
+        check_boundary(self.boundary, self.L)
+        if self.fields not in FIELD_DISTRIBUTIONS:
+            raise ValueError(f"fields={self.fields!r} is not allowed: use one of "
+                             f"{FIELD_DISTRIBUTIONS}")
+
+    def sample(self, rng: np.random.Generator) -> np.ndarray:
+        """One realisation: the field vectors v_n, shape (L, 3), with [v_n . v_n] = 1."""
+        v = rng.normal(size=(self.L, 3))
+        if self.fields == "sphere":
+            return v / np.linalg.norm(v, axis=1, keepdims=True)
+        return v / np.sqrt(3.0)
+
+    def exchange_terms(self) -> TermList:
+        """(J/2) sum_n sigma_n . sigma_{n+1}, using x x + y y = 2 (S^+ S^- + S^- S^+)."""
+        pairs = bonds(self.L, self.boundary)
+        return [("+-", [(self.J, i, j) for i, j in pairs]),
+                ("-+", [(self.J, i, j) for i, j in pairs]),
+                ("zz", [(self.J / 2, i, j) for i, j in pairs])]
+
+    def field_terms(self, v: np.ndarray) -> TermList:
+        """(W/2) sum_n v_n . sigma_n for field vectors ``v`` of shape (L, 3)."""
+        v = check_array("v", v, (self.L, 3))
+        return [(axis, [(self.W / 2 * v[n, a], n) for n in range(self.L)])
+                for a, axis in enumerate("xyz")]
+
+    def basis(self) -> SpinBasis:
+        """The full 2^L space (the model has no U(1) symmetry)."""
+        return SpinBasis(self.L)
+
+    def hamiltonian(self, v: np.ndarray) -> sp.csr_matrix:
+        """Complex Hermitian CSR matrix of H in the full space (site i is bit i)."""
+        return assemble([*self.exchange_terms(), *self.field_terms(v)], self.basis())

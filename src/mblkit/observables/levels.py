@@ -1,0 +1,44 @@
+"""Level statistics: the gap ratio and its reference values.
+
+r_n = min(d_n, d_{n+1}) / max(d_n, d_{n+1}) with d_n = E_{n+1} - E_n for ascending energies
+(Oganesyan & Huse 2007; the indicator of ``ergodic-bubble-inclusions.txt`` Fig. 2).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+R_POISSON = 2.0 * np.log(2.0) - 1.0  # 0.38629..., uncorrelated levels (Atas et al. 2013)
+R_GOE = 4.0 - 2.0 * np.sqrt(3.0)  # 0.5359..., Wigner-like surmise for 3x3 GOE (Atas et al.)
+R_GOE_LARGE_N = 0.5307  # large-N GOE value (Atas et al. 2013, numerics), used in the papers
+
+
+def gap_ratio(energies: np.ndarray) -> np.ndarray:
+    """Gap ratios r_n, n = 0 .. N-3, of a spectrum (sorted here if it is not).
+
+    An exact degeneracy gives a vanishing gap and r_n = 0, also when both neighbouring gaps
+    vanish (0 / 0 is defined as 0), so degeneracies never produce NaN.
+    """
+    e = np.sort(np.asarray(energies, dtype=np.float64))
+    if e.ndim != 1 or e.size < 3:
+        raise ValueError(f"gap_ratio needs a 1-D spectrum of at least 3 levels, got shape "
+                         f"{np.shape(energies)}")
+    gaps = np.diff(e)
+    low = np.minimum(gaps[:-1], gaps[1:])
+    high = np.maximum(gaps[:-1], gaps[1:])
+    return np.divide(low, high, out=np.zeros_like(low), where=high > 0)
+
+
+def mean_gap_ratio(energies: np.ndarray, fraction: float = 0.5) -> float:
+    """<r> over the central ``fraction`` of the spectrum (by level index), default the middle half.
+
+    The levels kept are those with index in [N (1 - fraction) / 2, N (1 + fraction) / 2); the
+    ratios averaged are those whose three levels all lie in that window.
+    """
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction={fraction!r} is not allowed: it must lie in (0, 1]")
+    e = np.sort(np.asarray(energies, dtype=np.float64))
+    n = e.size
+    lo = int(np.floor(n * (1 - fraction) / 2))
+    hi = int(np.ceil(n * (1 + fraction) / 2))
+    return float(np.mean(gap_ratio(e[lo:hi])))

@@ -1,0 +1,87 @@
+"""Full exact diagonalisation of Hermitian operators by LAPACK.
+
+Driver choice (measured in ``benchmarks/bench_full_ed.py``, see ``benchmarks/RESULTS.md``):
+the divide-and-conquer driver ``evd`` (?syevd / ?heevd) is the fastest with eigenvectors on
+OpenBLAS; eigenvalues alone use the same driver (the tridiagonal step dominates).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+
+from mblkit.solvers.memory import require_memory
+from mblkit.solvers.spectrum import (
+    DEFAULT_RTOL,
+    Spectrum,
+    orthonormality_error,
+    residuals,
+    verify,
+)
+
+DEFAULT_DRIVER = "evd"
+DRIVERS = ("ev", "evd", "evr", "evx")
+# Bytes per matrix element held at once: the dense copy that LAPACK overwrites with the
+# eigenvectors plus ?syevd's workspace of 2 N^2 (plus 1 + 6N), with a margin for the residual
+# check's column chunks.
+_WORK_MATRICES = {"evd": 3.2, "ev": 2.2, "evr": 2.2, "evx": 2.2}
+
+
+def dense_memory(dim: int, dtype: np.dtype, vectors: bool = True, driver: str = DEFAULT_DRIVER
+                 ) -> int:
+    """Estimated peak bytes of :func:`eigh` on a ``dim``-dimensional matrix of ``dtype``."""
+    factor = _WORK_MATRICES[driver] if vectors else 1.2
+    return int(factor * dim * dim * np.dtype(dtype).itemsize)
+
+
+def _check_square(H) -> None:
+    if H.ndim != 2 or H.shape[0] != H.shape[1]:
+        raise ValueError(f"H must be a square matrix, got shape {H.shape}")
+
+
+def eigh(H: sp.spmatrix | np.ndarray, vectors: bool = True, driver: str = DEFAULT_DRIVER,
+         rtol: float = DEFAULT_RTOL) -> Spectrum:
+    """All eigenpairs of a Hermitian matrix (sparse or dense), verified.
+
+    The memory is checked before the dense copy is made; residuals ||H v - E v|| are computed
+    for every pair from the sparse H (O(nnz N), no second cubic pass), or by random probes
+    ||H x - V E V^dagger x|| for a dense input. A failed check raises VerificationError.
+    Without vectors, the eigenvalues are checked against the trace (sum rule Tr H = sum E).
+    """
+    if driver not in DRIVERS:
+        raise ValueError(f"driver={driver!r} is not allowed: use one of {DRIVERS}")
+    _check_square(H)
+    dim = H.shape[0]
+    dtype = np.result_type(H.dtype, np.float64)
+    require_memory(dense_memory(dim, dtype, vectors, driver), f"full ED of a {dim} x {dim} "
+                   f"{np.dtype(dtype).name} matrix")
+    dense = H.toarray() if sp.issparse(H) else np.array(H, dtype=dtype, copy=True)
+    dense = dense.astype(dtype, copy=False)
+    method = f"lapack-{driver}"
+    if not vectors:
+        energies = scipy.linalg.eigh(dense, eigvals_only=True, driver=driver, overwrite_a=True,
+                                     check_finite=False)
+        trace = H.diagonal().sum().real
+        scale = float(np.max(np.abs(energies))) if dim else 0.0
+        trace_error = abs(trace - energies.sum()) / max(1.0, dim)
+        return verify(Spectrum(energies, None, trace_error, 0.0, method), scale, rtol)
+    energies, vecs = scipy.linalg.eigh(dense, driver=driver, overwrite_a=True,
+                                       check_finite=False)
+    del dense
+    scale = float(np.max(np.abs(energies))) if dim else 0.0
+    if sp.issparse(H):
+        residual = float(np.max(residuals(H, energies, vecs), initial=0.0))
+    else:
+        residual = _probe_residual(np.asarray(H), energies, vecs)
+    spectrum = Spectrum(energies, vecs, residual, orthonormality_error(vecs), method)
+    return verify(spectrum, scale, rtol)
+
+
+def _probe_residual(H: np.ndarray, energies: np.ndarray, vecs: np.ndarray,
+                    probes: int = 4) -> float:
+    """max over random unit x of ||H x - V E V^dagger x||: O(N^2) instead of a cubic H V."""
+    x = np.random.default_rng(54321).standard_normal((H.shape[0], probes))
+    x /= np.linalg.norm(x, axis=0)
+    diff = H @ x - vecs @ (energies[:, None] * (vecs.conj().T @ x))
+    return float(np.max(np.linalg.norm(diff, axis=0)))

@@ -1,0 +1,8 @@
+"""Hilbert spaces and operators of spin-1/2 chains (see :mod:`mblkit.spins.basis` for conventions)."""
+
+from mblkit.spins.basis import MAX_SITES, SpinBasis
+from mblkit.spins.operators import apply, assemble, dense_operator, expectation
+from mblkit.spins.rdm import Bipartition, reduced_density_matrix
+
+__all__ = ["MAX_SITES", "Bipartition", "SpinBasis", "apply", "assemble", "dense_operator",
+           "expectation", "reduced_density_matrix"]
