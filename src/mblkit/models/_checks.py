@@ -1,4 +1,4 @@
-"""Argument checks shared by the models: each error names the argument, its value, what is allowed."""
+"""Argument checks shared by the models: errors name the argument, its value, what is allowed."""
 
 from __future__ import annotations
 

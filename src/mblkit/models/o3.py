@@ -20,7 +20,13 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from mblkit.models._checks import bonds, check_array, check_boundary, check_finite, check_nonnegative
+from mblkit.models._checks import (
+    bonds,
+    check_array,
+    check_boundary,
+    check_finite,
+    check_nonnegative,
+)
 from mblkit.spins import SpinBasis, assemble
 from mblkit.spins.basis import check_sites
 from mblkit.spins.operators import TermList

@@ -1,4 +1,4 @@
-"""Hilbert spaces and operators of spin-1/2 chains (see :mod:`mblkit.spins.basis` for conventions)."""
+"""Hilbert spaces and operators of spin-1/2 chains (conventions: :mod:`mblkit.spins.basis`)."""
 
 from mblkit.spins.basis import MAX_SITES, SpinBasis
 from mblkit.spins.operators import apply, assemble, dense_operator, expectation

@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import mblkit.solvers.dense as dense_module
+import mblkit.solvers.memory as memory_module
+from mblkit.solvers import InsufficientMemoryError, VerificationError, available_memory, eigh
+
+
+def random_hermitian(rng, n, density=0.05):
+    a = sp.random(n, n, density=density, random_state=rng, dtype=complex)
+    a = a + 1j * sp.random(n, n, density=density, random_state=rng)
+    return sp.csr_matrix(a + a.conj().T)
+
+
+@pytest.mark.parametrize("driver", ["ev", "evd", "evr", "evx"])
+def test_eigh_matches_numpy_and_is_verified(rng, driver):
+    H = random_hermitian(rng, 200)
+    s = eigh(H, driver=driver)
+    np.testing.assert_allclose(s.energies, np.linalg.eigvalsh(H.toarray()), atol=1e-12)
+    assert np.all(np.diff(s.energies) >= 0)
+    assert s.max_residual < 1e-12 and s.orthonormality_error < 1e-12
+    np.testing.assert_allclose(H @ s.vectors, s.vectors * s.energies, atol=1e-11)
+
+
+def test_dense_input_and_eigenvalues_only(rng):
+    a = rng.normal(size=(900, 900))
+    a = a + a.T
+    s = eigh(a)
+    assert s.vectors.shape == (900, 900) and s.max_residual < 1e-10
+    np.testing.assert_allclose(eigh(a, vectors=False).energies, s.energies, atol=1e-10)
+    assert eigh(a, vectors=False).vectors is None
+
+
+def test_failed_verification_raises(rng, monkeypatch):
+    H = random_hermitian(rng, 100)
+    original = dense_module.scipy.linalg.eigh
+
+    def corrupted(*args, **kwargs):
+        w, v = original(*args, **kwargs)
+        v[:, 3] = v[:, 4]  # a wrong (and non-orthogonal) eigenvector
+        return w, v
+
+    monkeypatch.setattr(dense_module.scipy.linalg, "eigh", corrupted)
+    with pytest.raises(VerificationError, match="residual"):
+        eigh(H)
+
+
+def test_memory_is_checked_before_allocation(monkeypatch):
+    huge = sp.identity(2**20, format="csr")
+    with pytest.raises(InsufficientMemoryError, match=r"1048576 x 1048576.*GiB"):
+        eigh(huge)
+    monkeypatch.setattr(memory_module, "available_memory", lambda: 10_000)
+    with pytest.raises(InsufficientMemoryError, match="available"):
+        eigh(sp.identity(100, format="csr"))
+
+
+def test_available_memory_is_positive():
+    assert available_memory() > 2**20
+
+
+def test_bad_solver_arguments():
+    with pytest.raises(ValueError, match="driver='qr'"):
+        eigh(np.eye(3), driver="qr")
+    with pytest.raises(ValueError, match="square"):
+        eigh(np.zeros((3, 4)))
