@@ -1,0 +1,1 @@
+"""Figures drawn from results (one module per study or paper)."""
