@@ -64,3 +64,12 @@ def test_bad_solver_arguments():
         eigh(np.eye(3), driver="qr")
     with pytest.raises(ValueError, match="square"):
         eigh(np.zeros((3, 4)))
+
+
+def test_auto_driver_rule():
+    from mblkit.solvers.dense import EVD_MAX_DIM, choose_driver
+
+    assert choose_driver(EVD_MAX_DIM) == "evd"
+    assert choose_driver(EVD_MAX_DIM + 1) == "evr"
+    assert choose_driver(10, "evx") == "evx"
+    assert eigh(np.diag([3.0, 1.0, 2.0])).method == "lapack-evd"

@@ -40,3 +40,24 @@ def test_bad_k(rng):
         eigh_interior(H, k=19)
     with pytest.raises(ValueError, match="sparse"):
         eigh_interior(H.toarray(), k=2)
+
+
+def test_inaccurate_fast_factorisation_falls_back_to_pivoting(rng, monkeypatch):
+    import mblkit.solvers.interior as interior
+
+    original = interior.shift_invert_operator
+    used = []
+
+    def sabotaged(H, sigma, lu_options=None):
+        used.append(lu_options is interior.FAST_LU)
+        shift = 0.37 if lu_options is interior.FAST_LU else 0.0  # wrong inverse on purpose
+        return original(H, sigma + shift, lu_options)
+
+    monkeypatch.setattr(interior, "shift_invert_operator", sabotaged)
+    model = XXZChain(L=10, W=3.0)
+    H = model.hamiltonian(model.sample(rng), n_up=5)
+    s = eigh_interior(H, k=8, target=0.1)
+    full = eigh(H, vectors=False).energies
+    np.testing.assert_allclose(s.energies, np.sort(full[np.argsort(np.abs(full - 0.1))[:8]]),
+                               atol=1e-10)
+    assert used == [True, False] and "pivoting" in s.method

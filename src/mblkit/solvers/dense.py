@@ -1,8 +1,12 @@
 """Full exact diagonalisation of Hermitian operators by LAPACK.
 
-Driver choice (measured in ``benchmarks/bench_full_ed.py``, see ``benchmarks/RESULTS.md``):
-the divide-and-conquer driver ``evd`` (?syevd / ?heevd) is the fastest with eigenvectors on
-OpenBLAS; eigenvalues alone use the same driver (the tridiagonal step dominates).
+Driver choice, measured on XXZ sector matrices with OpenBLAS on 2 cores (``benchmarks/RESULTS.md``):
+with eigenvectors, divide and conquer (``evd``, ?syevd / ?heevd) is the fastest up to a few
+thousand states (N = 924: 0.067 s vs 0.127 s for SciPy's default ``evr``; N = 3432: 2.85 s vs
+3.53 s), while at N = 12870 ``evr`` (MRRR) was faster (195 s vs 215 s) and needs half the
+memory (evd's workspace is 2 N^2). ``ev`` and ``evx`` are 8-15x slower. Eigenvalues alone take
+the same time with every driver (the tridiagonal reduction dominates). Hence ``driver="auto"``:
+``evd`` for N <= 6000, ``evr`` above.
 """
 
 from __future__ import annotations
@@ -20,17 +24,28 @@ from mblkit.solvers.spectrum import (
     verify,
 )
 
-DEFAULT_DRIVER = "evd"
-DRIVERS = ("ev", "evd", "evr", "evx")
+DEFAULT_DRIVER = "auto"
+DRIVERS = ("auto", "ev", "evd", "evr", "evx")
+EVD_MAX_DIM = 6000
 # Bytes per matrix element held at once: the dense copy that LAPACK overwrites with the
 # eigenvectors plus ?syevd's workspace of 2 N^2 (plus 1 + 6N), with a margin for the residual
 # check's column chunks.
 _WORK_MATRICES = {"evd": 3.2, "ev": 2.2, "evr": 2.2, "evx": 2.2}
 
 
+def choose_driver(dim: int, driver: str = DEFAULT_DRIVER) -> str:
+    """The LAPACK driver ``eigh`` uses: ``driver`` itself, or the measured rule for "auto"."""
+    if driver not in DRIVERS:
+        raise ValueError(f"driver={driver!r} is not allowed: use one of {DRIVERS}")
+    if driver != "auto":
+        return driver
+    return "evd" if dim <= EVD_MAX_DIM else "evr"
+
+
 def dense_memory(dim: int, dtype: np.dtype, vectors: bool = True, driver: str = DEFAULT_DRIVER
                  ) -> int:
     """Estimated peak bytes of :func:`eigh` on a ``dim``-dimensional matrix of ``dtype``."""
+    driver = choose_driver(dim, driver)
     factor = _WORK_MATRICES[driver] if vectors else 1.2
     return int(factor * dim * dim * np.dtype(dtype).itemsize)
 
@@ -49,10 +64,9 @@ def eigh(H: sp.spmatrix | np.ndarray, vectors: bool = True, driver: str = DEFAUL
     ||H x - V E V^dagger x|| for a dense input. A failed check raises VerificationError.
     Without vectors, the eigenvalues are checked against the trace (sum rule Tr H = sum E).
     """
-    if driver not in DRIVERS:
-        raise ValueError(f"driver={driver!r} is not allowed: use one of {DRIVERS}")
     _check_square(H)
     dim = H.shape[0]
+    driver = choose_driver(dim, driver)
     dtype = np.result_type(H.dtype, np.float64)
     require_memory(dense_memory(dim, dtype, vectors, driver), f"full ED of a {dim} x {dim} "
                    f"{np.dtype(dtype).name} matrix")
