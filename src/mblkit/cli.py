@@ -11,6 +11,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
@@ -73,4 +74,129 @@ def demo(
     console.print(table)
     console.print("reference: Poisson <r> = 0.3863, GOE <r> = 0.5307; purity 1/2 is thermal")
     for path in plot_demo(result, out / "xxz_demo"):
+        console.print(f"saved {path}")
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Argument(help="campaign config (TOML)")],
+    workers: Annotated[int | None, typer.Option(help="worker processes (default: cores, "
+                                                     "limited by memory)")] = None,
+    dask: Annotated[str | None, typer.Option(help="'local' to start a Dask LocalCluster")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="address of a running Dask scheduler, "
+                                                       "e.g. tcp://host:8786")] = None,
+) -> None:
+    """Run (or resume) a campaign: every missing realisation, committed one by one."""
+    from mblkit.campaign.config import ConfigError, load_config
+    from mblkit.campaign.runner import output_path, run_campaign
+    from mblkit.campaign.store import StoreError
+
+    if dask not in (None, "local"):
+        _fail(f"--dask {dask!r} is not allowed: use --dask local, or --scheduler ADDRESS")
+    executor = "dask" if (dask or scheduler) else "local"
+    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+               TextColumn("failures: {task.fields[failures]}"))
+    try:
+        cfg, text = load_config(config)
+        store_path = output_path(cfg, config)
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task(cfg.name, total=None, rate="", failures=0)
+            started: list[float] = []
+
+            def update(done: int, total: int, failures: int) -> None:
+                import time
+
+                now = time.perf_counter()
+                if not started:
+                    started.extend([now, done])
+                elapsed = now - started[0]
+                rate = (done - started[1]) / elapsed if elapsed > 0 else 0.0
+                bar.update(task, completed=done, total=total, failures=failures,
+                           rate=f"{rate:.2f}/s")
+
+            report = run_campaign(cfg, text, store_path, executor, workers, scheduler, update)
+    except (ConfigError, StoreError, ValueError) as err:
+        _fail(str(err))
+    console.print(f"{report.computed} realisations computed, {report.failed} failed, "
+                  f"{report.skipped} already stored; {report.workers} worker(s), "
+                  f"{report.seconds:.1f} s -> {store_path}")
+    if report.failed:
+        console.print("failed realisations are recorded in the store and retried by running "
+                      "the same command again")
+
+
+def _open_store(path: Path):
+    from mblkit.campaign.store import CampaignStore, StoreError
+
+    try:
+        return CampaignStore.read(path)
+    except StoreError as err:
+        _fail(str(err))
+
+
+@app.command()
+def status(store: Annotated[Path, typer.Argument(help="campaign store (.h5)")]) -> None:
+    """Progress of a campaign: realisations stored per point, and failures."""
+    from mblkit.campaign.config import parse_config
+
+    st = _open_store(store)
+    cfg = parse_config(st.config_text)
+    table = Table(title=f"{cfg.name}: {store}")
+    table.add_column("point", justify="right")
+    table.add_column("parameters")
+    table.add_column("stored", justify="right")
+    done = 0
+    for p in range(st.n_points):
+        n = len(st.completed(p))
+        done += n
+        grid_part = {k: st.point_params(p)[k] for k in cfg.model.grid}
+        table.add_row(str(p), ", ".join(f"{k}={v}" for k, v in grid_part.items()),
+                      f"{n}/{cfg.realisations}")
+    console.print(table)
+    failures = st.failures()
+    console.print(f"{done}/{st.n_points * cfg.realisations} realisations stored, "
+                  f"{len(failures)} failed")
+    for p, i, message in failures[:10]:
+        console.print(f"  point {p} realisation {i}: {message}")
+
+
+@app.command()
+def summary(store: Annotated[Path, typer.Argument(help="campaign store (.h5)")]) -> None:
+    """Disorder averages with standard errors, one row per point."""
+    from mblkit.campaign.config import parse_config
+    from mblkit.campaign.results import point_averages
+
+    st = _open_store(store)
+    cfg = parse_config(st.config_text)
+    rows = point_averages(st)
+    names = sorted({k for r in rows for k in r["mean"]} - {"max_residual"})
+    table = Table(title=f"{cfg.name}: disorder averages (mean ± standard error)")
+    for head in (*cfg.model.grid, "n", *names):
+        table.add_column(head, justify="right")
+    for r in rows:
+        cells = [str(r["params"][k]) for k in cfg.model.grid] + [str(r["n"])]
+        cells += [f"{r['mean'][k]:.4f} ± {r['sem'][k]:.4f}" if k in r["mean"] else "-"
+                  for k in names]
+        table.add_row(*cells)
+    console.print(table)
+
+
+@app.command()
+def plot(
+    store: Annotated[Path, typer.Argument(help="campaign store (.h5)")],
+    out: Annotated[Path | None, typer.Option(help="folder for the figures")] = None,
+) -> None:
+    """Figures of the stored disorder averages (PNG and PDF)."""
+    from mblkit.campaign.results import open_results
+    from mblkit.figures.campaign import plot_scalars
+
+    _open_store(store)
+    folder = out or store.with_suffix("")
+    for path in plot_scalars(open_results(store), folder):
         console.print(f"saved {path}")

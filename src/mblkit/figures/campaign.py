@@ -1,0 +1,46 @@
+"""Generic figures of a campaign: each stored scalar vs the last grid axis, one curve per
+combination of the other axes, with standard-error bars."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+REFERENCE_LINES = {"gap_ratio": ((0.5307, "GOE"), (0.3863, "Poisson")),
+                   "purity": ((0.5, "thermal"),)}
+
+
+def plot_scalars(ds, folder: Path) -> list[Path]:
+    """One figure per scalar of the xarray Dataset ``ds``; returns the files written."""
+    axes = [a for a in ds.dims if not str(a).startswith("bin_")]
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    names = [v for v in ds.data_vars if not v.endswith("_sem") and not v.startswith("hist_")
+             and v not in ("n_realisations", "max_residual")]
+    for name in names:
+        fig, ax = plt.subplots(figsize=(5, 3.6), constrained_layout=True)
+        x_axis = axes[-1] if axes else None
+        others = axes[:-1]
+        for combo in itertools.product(*(range(ds.sizes[a]) for a in others)):
+            sel = dict(zip(others, combo, strict=True))
+            mean, sem = ds[name].isel(sel), ds[f"{name}_sem"].isel(sel)
+            label = ", ".join(f"{a} = {ds[a].values[i]}" for a, i in sel.items()) or None
+            x = ds[x_axis].values if x_axis else [0]
+            ax.errorbar(x, mean.values.ravel(), sem.values.ravel(), marker="o", ms=4,
+                        capsize=2, label=label)
+        for value, text in REFERENCE_LINES.get(name, ()):
+            ax.axhline(value, color="0.4", ls="--", lw=1, label=text)
+        ax.set(xlabel=x_axis or "", ylabel=name)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
+        for suffix in (".png", ".pdf"):
+            path = folder / f"{name}{suffix}"
+            fig.savefig(path, dpi=150)
+            written.append(path)
+        plt.close(fig)
+    return written

@@ -1,0 +1,61 @@
+"""Helpers for campaign tests: a tiny config and a full dump of a store for comparisons."""
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+TINY = """
+name = "tiny"
+seed = 11
+realisations = {realisations}
+output = "{output}"
+
+[model]
+name = "xxz"
+params = {{ J = 1.0, delta = 1.0 }}
+grid = {{ L = [6, 8], W = [1.0, 5.0] }}
+
+[solver]
+method = "full"
+sector = "half"
+
+[[observables]]
+name = "gap_ratio"
+bins = 20
+
+[[observables]]
+name = "purity"
+sites = "middle"
+"""
+
+
+def dump_store(path: Path) -> dict:
+    """Every dataset and attribute of an HDF5 file, keyed by path, for exact comparison."""
+    out: dict = {}
+
+    def visit(name, obj):
+        for key, value in obj.attrs.items():
+            out[f"{name}@{key}"] = value
+        if isinstance(obj, h5py.Dataset):
+            out[name] = obj[()]
+
+    with h5py.File(path, "r") as f:
+        for key, value in f.attrs.items():
+            out[f"@{key}"] = value
+        f.visititems(visit)
+    return out
+
+
+def assert_same_store(a: Path, b: Path, ignore: tuple[str, ...] = ("@config",)) -> None:
+    """Every number equal; by default the config text (which names the output file) may differ,
+    its hash of everything that determines the results may not."""
+    da, db = dump_store(a), dump_store(b)
+    keys = sorted(k for k in set(da) | set(db) if not any(k.endswith(i) for i in ignore))
+    assert sorted(k for k in da if k in keys) == sorted(k for k in db if k in keys)
+    for key in keys:
+        va, vb = da[key], db[key]
+        if isinstance(va, np.ndarray) and va.dtype.kind in "fc":
+            np.testing.assert_array_equal(va, vb, err_msg=key)
+        else:
+            assert np.array_equal(np.asarray(va), np.asarray(vb)), key
