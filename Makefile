@@ -13,7 +13,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/mblkit demo --out out/demo
+	$(BIN)/mblkit run examples/demo.toml
+	$(BIN)/mblkit summary out/xxz-demo.h5
+	$(BIN)/mblkit plot out/xxz-demo.h5
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -8,6 +8,7 @@ realisation); the store sorts rows and adds integer histogram counts).
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from mblkit.campaign.executors import (
     SerialExecutor,
     plan_workers,
 )
-from mblkit.campaign.store import CampaignStore
+from mblkit.campaign.store import CampaignStore, StoreError
 from mblkit.campaign.tasks import run_realisation, validate
 from mblkit.solvers import dense_memory
 from mblkit.solvers.memory import available_memory
@@ -57,7 +58,7 @@ def output_path(config: CampaignConfig, config_file: Path | None) -> Path:
     out = Path(config.output)
     if not out.is_absolute() and config_file is not None:
         out = Path(config_file).parent / out
-    return out
+    return Path(os.path.normpath(out))
 
 
 def run_campaign(config: CampaignConfig, config_text: str, store_path: Path,
@@ -76,6 +77,11 @@ def run_campaign(config: CampaignConfig, config_text: str, store_path: Path,
         raise ValueError(f"workers={workers} is not allowed: it must be >= 1")
     points = validate(config)
     params = config.points()
+    try:
+        store_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise StoreError(f"cannot create the folder {store_path.parent} for the campaign "
+                         f"store: {err.strerror}") from err
     start = time.perf_counter()
     with CampaignStore.open(store_path, config_text, config_hash(config), params,
                             {"versions": library_versions(), "name": config.name}) as store:
