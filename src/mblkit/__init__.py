@@ -11,4 +11,11 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "open"]
+
+
+def open(store):
+    """The campaign store at ``store`` as an xarray Dataset (see mblkit.campaign.results)."""
+    from mblkit.campaign.results import open_results
+
+    return open_results(store)

@@ -48,6 +48,8 @@ def run(
     dask: Annotated[str | None, typer.Option(help="'local' to start a Dask LocalCluster")] = None,
     scheduler: Annotated[str | None, typer.Option(help="address of a running Dask scheduler, "
                                                        "e.g. tcp://host:8786")] = None,
+    merge_every: Annotated[float, typer.Option(help="seconds between merges of the journal "
+                                                    "into the HDF5 store")] = 20.0,
 ) -> None:
     """Run (or resume) a campaign: every missing realisation, committed one by one."""
     from mblkit.campaign.config import ConfigError, load_config
@@ -78,7 +80,8 @@ def run(
                 bar.update(task, completed=done, total=total, failures=failures,
                            rate=f"{rate:.2f}/s")
 
-            report = run_campaign(cfg, text, store_path, executor, workers, scheduler, update)
+            report = run_campaign(cfg, text, store_path, executor, workers, scheduler, update,
+                                  consolidate_seconds=merge_every)
     except (ConfigError, StoreError, ValueError) as err:
         _fail(str(err))
     console.print(f"{report.computed} realisations computed, {report.failed} failed, "

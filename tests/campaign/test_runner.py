@@ -122,13 +122,17 @@ def test_cli_reports_bad_config(tiny_config, tmp_path):
 def _start_run(config_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     code = ("import sys; from mblkit.cli import app; "
-            "sys.argv = ['mblkit', 'run', sys.argv[1], '--workers', '1']; app()")
+            "sys.argv = ['mblkit', 'run', sys.argv[1], '--workers', '1', '--merge-every', '0']; "
+            "app()")
     return subprocess.Popen([sys.executable, "-c", code, str(config_path)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 @pytest.mark.slow
 def test_sigkill_at_three_moments_then_resume_equals_uninterrupted(tiny_config):
+    # --merge-every 0 merges the journal into the HDF5 file after every realisation, so the
+    # store is being rewritten most of the time and the kills land inside writes too (the
+    # store's own tests kill at each step of a write deterministically).
     reference = tiny_config("reference", realisations=12)
     run_file(reference, workers=1)
     killed = tiny_config("killed", realisations=12)
@@ -142,3 +146,35 @@ def test_sigkill_at_three_moments_then_resume_equals_uninterrupted(tiny_config):
             CampaignStore.read(store)  # a killed run leaves a store that opens
     run_file(killed, workers=1)
     assert_same_store(reference.with_suffix(".h5"), store)
+
+
+def test_config_that_does_not_match_the_store_is_refused_and_store_kept(tiny_config):
+    from mblkit.campaign.store import StoreMismatchError
+
+    path = tiny_config("kept", realisations=2)
+    run_file(path, workers=1)
+    store = path.with_suffix(".h5")
+    before = store.read_bytes()
+    path.write_text(path.read_text().replace("seed = 11", "seed = 12"))
+    with pytest.raises(StoreMismatchError):
+        run_file(path, workers=1)
+    assert store.read_bytes() == before
+
+
+def test_foreign_file_at_output_is_refused_and_kept(tiny_config):
+    from mblkit.campaign.store import StoreError
+
+    path = tiny_config("foreign", realisations=2)
+    path.with_suffix(".h5").write_text("my thesis, chapter 3")
+    with pytest.raises(StoreError, match="not an mblkit campaign store"):
+        run_file(path, workers=1)
+    assert path.with_suffix(".h5").read_text() == "my thesis, chapter 3"
+
+
+def test_mblkit_open_returns_dataset(tiny_config):
+    import mblkit
+
+    path = tiny_config("open", realisations=2)
+    run_file(path, workers=1)
+    ds = mblkit.open(path.with_suffix(".h5"))
+    assert set(ds.dims) >= {"L", "W"} and "purity_sem" in ds
