@@ -25,6 +25,7 @@ bench: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python benchmarks/bench_full_ed.py
 	$(BIN)/python benchmarks/bench_interior.py
+	$(BIN)/python benchmarks/bench_campaign.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache
