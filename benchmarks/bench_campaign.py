@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import dump, environment, interleaved, summarise
+from common import interleaved, save_results, summarise
 from mblkit.campaign.config import parse_config
 from mblkit.campaign.runner import run_campaign
 from mblkit.campaign.tasks import run_realisation
@@ -71,9 +71,7 @@ def main() -> None:
     for name, s in summary.items():
         print(f"| {name} | {s['min']:.2f} | {s['median']:.2f} | {s['min'] / base['min']:.3f} | "
               f"{s['median'] / base['median']:.3f} |")
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    dump(str(out / "campaign.json"), {"environment": environment(), "times": times})
+    save_results("campaign", {"times": times})
     shutil.rmtree(tmp)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import scipy.linalg
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import dump, environment, interleaved, summarise
+from common import interleaved, save_results, summarise
 from mblkit.models import XXZChain
 from mblkit.observables import mean_gap_ratio, single_site_purity
 from mblkit.solvers import eigh
@@ -96,9 +96,7 @@ def table(rows: list[dict]) -> str:
 def main() -> None:
     sizes = [int(a) for a in sys.argv[1:]] or [12, 14, 16]
     rows = [run(L) for L in sizes]
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    dump(str(out / "full_ed.json"), {"environment": environment(), "rows": rows})
+    save_results("full_ed", {"rows": rows})
     print(table(rows))
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import dump, environment, summarise
+from common import save_results, summarise
 
 K = 50
 REPEATS = {16: 2, 18: 1}
@@ -95,9 +95,7 @@ def main() -> None:
         return
     sizes = [int(a) for a in sys.argv[1:]] or [16, 18]
     rows = [run(L) for L in sizes]
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    dump(str(out / "interior.json"), {"environment": environment(), "rows": rows})
+    save_results("interior", {"rows": rows})
     print(table(rows))
 
 

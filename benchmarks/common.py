@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import scipy
@@ -65,6 +66,9 @@ def self_peak_memory() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def dump(path: str, payload: dict) -> None:
-    with open(path, "w") as f:
-        json.dump(payload, f, indent=2, default=float)
+def save_results(name: str, payload: dict) -> None:
+    """Write ``payload`` and the environment to benchmarks/results/<name>.json."""
+    folder = Path(__file__).parent / "results"
+    folder.mkdir(exist_ok=True)
+    with open(folder / f"{name}.json", "w") as f:
+        json.dump({"environment": environment(), **payload}, f, indent=2, default=float)
