@@ -277,7 +277,8 @@ def localisation_length(eps: float | np.ndarray, K: float, *, d_s: float = 2.0,
     zeta < zeta_c = 1 / s in the localised phase and zeta -> zeta_c at eps_c (Eq. 7).
     """
     _, alpha, k_star, _ = _final(eps, K, d_s, a, k_max)
-    return np.where(np.isinf(k_star), 1.0 / alpha, np.inf)
+    with np.errstate(divide="ignore"):
+        return np.where(np.isinf(k_star), 1.0 / alpha, np.inf)
 
 
 def collar_slope(eps: float | np.ndarray, K: float, *, d_s: float = 2.0, a: float = 1.0,
