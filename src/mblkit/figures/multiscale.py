@@ -6,12 +6,13 @@ paper's figures and the ones the issue asks for:
 
     from mblkit.figures.multiscale import (phase_diagram, thermal_probability_mean_field,
                                            thermal_probability_scheme, spot_size_distribution)
+    from mblkit.phenomenology.avalanche_flow import critical_eps
     from mblkit.phenomenology.avalanche_scheme import scan_thermal_probability
     phase_diagram(K=1.0)                                   # Fig. 1: zeta, l*, xi-bar, t_+
     thermal_probability_mean_field(K=1.0)                  # p(eps, L), mean field
     scan = scan_thermal_probability(np.linspace(0.05, 0.4, 36), [32, 100, 316, 1000, 3162],
-                                    n_samples=200, seed=1, K=1.0)       # about 1 minute
-    thermal_probability_scheme(scan)                       # p(eps, L), full scheme
+                                    n_samples=200, seed=1, K=1.0)       # a few seconds
+    thermal_probability_scheme(scan, eps_c_mean_field=float(critical_eps(1.0)))  # full scheme
     crit = scan_thermal_probability([0.24], [100_000], n_samples=40, seed=3, K=1.0)
     spot_size_distribution(K=1.0, scan=crit)               # p(l) at criticality, log-log
 """
@@ -51,6 +52,8 @@ def phase_diagram(K: float = 1.0, inv_eps: np.ndarray | None = None, *, d_s: flo
     dotted vertical line is 1 / eps_c(K). Lengths in lattice spacings. Default abscissa: 300
     points of 1 / eps evenly in [1, 3 / eps_c] and 120 clustered at |eps / eps_c - 1| in
     [1e-10, 0.3], where the divergences are.
+
+    Reproduce Fig. 1: ``phase_diagram(K=1.0).savefig("fig1.png")``.
     """
     eps_c = float(critical_eps(K, d_s=d_s))
     if inv_eps is None:
@@ -89,15 +92,20 @@ def phase_diagram(K: float = 1.0, inv_eps: np.ndarray | None = None, *, d_s: flo
 
 def thermal_probability_mean_field(K: float = 1.0, eps: np.ndarray | None = None,
                                    L: tuple[int, ...] = (10, 30, 100, 300, 1000), *,
-                                   d_s: float = 2.0) -> Figure:
+                                   L_max: int = 30_000, d_s: float = 2.0) -> Figure:
     """p(eps, L) of the mean field for several L (left) and against L around eps_c (right).
 
     Computed exactly by :func:`mblkit.phenomenology.avalanche_finite_size.thermal_probability`
     (main text "Finite-size scaling"). Right panel: eps = eps_c (1 + d) for d = -0.05 (decay
     eps^{L / L_-}), 0 (critical, ~ log(L) / L), +0.003 and +0.05 (non-monotonic in L: down
-    like the critical curve, then up to 1 beyond L_+). Default eps: 120 points in
-    [0.3 eps_c, min(1, 1.8 eps_c)]; the steps are those of the integer k* and collars.
+    like the critical curve, then up to 1 beyond L_+), for 40 L from 3 to L_max. Default eps:
+    120 points in [0.3 eps_c, min(1, 1.8 eps_c)]; the steps are those of the integer k* and
+    collars.
+
+    Reproduce: ``thermal_probability_mean_field(K=1.0).savefig("p_mean_field.png")``.
     """
+    if isinstance(L_max, bool) or not isinstance(L_max, int | np.integer) or L_max < 4:
+        raise ValueError(f"L_max={L_max!r} is not allowed: it must be an integer >= 4")
     eps_c = float(critical_eps(K, d_s=d_s))
     grid = (np.linspace(0.3 * eps_c, min(1.0, 1.8 * eps_c), 120) if eps is None
             else np.asarray(eps, dtype=float))
@@ -110,7 +118,7 @@ def thermal_probability_mean_field(K: float = 1.0, eps: np.ndarray | None = None
     left.axvline(eps_c, color="0.5", ls=":", lw=1, label=r"$\varepsilon_c$")
     left.set(xlabel=r"$\varepsilon$", ylabel=r"$p(\varepsilon, L)$", title="mean field")
     left.legend(fontsize=8)
-    lengths = np.unique(np.round(np.logspace(0.5, 4.5, 40)).astype(int))
+    lengths = np.unique(np.round(np.logspace(0.5, np.log10(L_max), 40)).astype(int))
     for d in (-0.05, 0.0, 0.003, 0.05):
         p = thermal_probability(eps_c * (1 + d), lengths, K, d_s=d_s)
         right.loglog(lengths, p, marker=".", label=rf"$\varepsilon_c(1{d:+g})$")
@@ -127,6 +135,12 @@ def thermal_probability_scheme(scan: ThermalScan, *, eps_c_mean_field: float | N
     error bars are binomial standard errors. The apparent eps_c(L) is where p = 1/2 (linear
     interpolation, :func:`apparent_critical_eps`); the dashed line is the mean-field eps_c
     (pass ``eps_c_mean_field`` to draw it; None draws nothing).
+
+    Reproduce (a few seconds)::
+
+        scan = scan_thermal_probability(np.linspace(0.05, 0.4, 36),
+                                        [32, 100, 316, 1000, 3162], n_samples=200, seed=1)
+        thermal_probability_scheme(scan, eps_c_mean_field=float(critical_eps(1.0)))
     """
     fig = Figure(figsize=(9, 3.8), constrained_layout=True)
     left, right = fig.subplots(1, 2)
@@ -155,6 +169,11 @@ def spot_size_distribution(K: float = 1.0, scan: ThermalScan | None = None, *,
     on powers of two; guide line l^-3 through the largest point. With ``scan`` (a full-scheme
     scan, e.g. at eps near its apparent eps_c), its spot_size histogram at (L[i_L],
     eps[i_eps]) is added, normalised as regions per site per unit length.
+
+    Reproduce (eps = 0.24 is where p(eps, 1e5) ~ 1/2 for K = 1)::
+
+        crit = scan_thermal_probability([0.24], [100_000], n_samples=40, seed=3, K=1.0)
+        spot_size_distribution(K=1.0, scan=crit)
     """
     lengths, densities, eps_c = critical_spot_sizes(K, d_s=d_s)
     fig = Figure(figsize=(5, 4), constrained_layout=True)
