@@ -129,7 +129,8 @@ def thermal_probability_mean_field(K: float = 1.0, eps: np.ndarray | None = None
 
 def thermal_probability_scheme(scan: ThermalScan, *, eps_c_mean_field: float | None = None
                                ) -> Figure:
-    """p(eps, L) of the full scheme (left) and the drift of the apparent eps_c(L) (right).
+    """p(eps, L) of the full scheme (main text "Finite-size scaling"; left) and the drift of
+    the apparent eps_c(L) (right).
 
     ``scan`` from :func:`mblkit.phenomenology.avalanche_scheme.scan_thermal_probability`;
     error bars are binomial standard errors. The apparent eps_c(L) is where p = 1/2 (linear

@@ -104,7 +104,8 @@ def log_thermal_probability(eps: float, L: int, K: float, *, d_s: float = 2.0, a
 
 def thermal_probability(eps: float, L: int | np.ndarray, K: float, *, d_s: float = 2.0,
                         a: float = 1.0) -> np.ndarray:
-    """p(eps, L) of :func:`log_thermal_probability` for one eps and one or more chain lengths L.
+    """p(eps, L) (main text "Finite-size scaling") of :func:`log_thermal_probability`, for one
+    eps and one or more chain lengths L.
 
     ``thermal_probability(eps, [10, 100, 1000], K=10.0)``; returns an array shaped like L.
     """

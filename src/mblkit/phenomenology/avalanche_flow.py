@@ -411,7 +411,7 @@ def discrete_exponents(eps_c: float | np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 @dataclass(frozen=True)
 class ExponentFit:
-    """A measured critical exponent: value, the offsets |eps - eps_c| used, the fitted data."""
+    """A measured exponent of SM Eqs. 23-24: value, offsets |eps - eps_c| used, fitted data."""
 
     value: float
     offsets: np.ndarray

@@ -48,10 +48,16 @@ no extra constant; the mean-field eps_c(1) = 0.194). The chain is thermal when o
 spans all L sites; rho_th is the thermal fraction of sites (bare spots included).
 
 Measured (K = 1, 100-200 chains per point): the apparent eps_c(L), where p(eps, L) = 1/2,
-drifts down from 0.35 (L = 32) to 0.25 (L = 3e4); the mean field gives eps_c = 0.194. Per
-chain, property (ii) (sites stay thermal when sites are added at the ends) held in every chain
-tried; property (i) holds on average but not chain by chain (blocking by a spot that appears
-at larger eps can stop a collar).
+drifts down from 0.35 (L = 32) through 0.29 (100), 0.265 (316) and 0.246 (1000) to about 0.24
+(L = 1e5); the mean field gives eps_c(1) = 0.194. At eps = 0.24, L = 1e5 (p ~ 0.4) the region
+sizes follow p(l) ~ l^-2.5 over l = 4 .. 1024, inside the paper's 2 < tau < 3 for the full
+scheme. For K = 10 the drift is 0.75 (L = 32) to 0.57 (L = 3e4) against a mean-field 0.33.
+Property (ii) held for every chain tried (sites added at either end); property (i) holds on
+average but not chain by chain (a spot that appears at larger eps can block a collar).
+Lattice artefact of bimodal couplings: log G = s (integer) / 2 - (integer) / zeta_1 changes
+sign for many configurations at once when 1 / (s zeta_1) crosses a simple rational, so the
+mean rho_th jumps there, most visibly at eps = K / 4 (1 / zeta_1 = 2 s; at K = 1 and L = 1000,
+rho_th goes from 0.52 to 0.94 across eps = 0.25).
 """
 
 from __future__ import annotations
@@ -212,7 +218,8 @@ def _scheme_kernel(resonant: np.ndarray, half_s: float, cost: float, joint: bool
 
 @dataclass(frozen=True)
 class SchemeResult:
-    """The end of the scheme on one chain (lengths in bonds spanned, units of a).
+    """The end of the scheme on one chain (main text c, "End of the procedure"); lengths in
+    bonds spanned, units of a.
 
     region : per site, the index of its ergodic region or -1 (localised); region_lo /
     region_hi : first and last site of each region, along the chain; spot_orders : orders k of
@@ -255,7 +262,8 @@ def _check_L(L: int) -> int:
 
 def run_scheme(resonant: np.ndarray, eps: float, *, K: float = DEFAULT_K, d_s: float = 2.0,
                joint_sides: bool = True) -> SchemeResult:
-    """The scheme (module docstring, steps 2-8) on a given pattern of resonant bonds.
+    """The scheme (main text a-c, Fig. 2, Eq. 6, SM B; module docstring steps 2-9) on a
+    given pattern of resonant bonds.
 
     resonant : bool array of the L - 1 bonds (bond b joins sites b and b + 1); eps sets the
     perturbative bond norm eps / K (zeta_1 = -1 / log(eps / K)), K > 0, d_s >= 2 states per
@@ -274,7 +282,10 @@ def run_scheme(resonant: np.ndarray, eps: float, *, K: float = DEFAULT_K, d_s: f
 
 
 def spot_size_histogram(lengths: np.ndarray, edges: np.ndarray = SPOT_SIZE_EDGES) -> np.ndarray:
-    """int64 counts of region lengths on the fixed bins [edges[j], edges[j+1])."""
+    """int64 counts of region lengths on the fixed bins [edges[j], edges[j+1]).
+
+    The raw material of p(l) (main text regime (ii)); counts merge by addition.
+    """
     counts, _ = np.histogram(np.asarray(lengths), bins=np.asarray(edges))
     return counts.astype(np.int64)
 
@@ -294,7 +305,8 @@ def spot_size_pdf(counts: np.ndarray, n_sites: int, edges: np.ndarray = SPOT_SIZ
 def sample_chain(L: int, eps: float, rng: np.random.Generator, *, K: float = DEFAULT_K,
                  d_s: float = 2.0, joint_sides: bool = True,
                  size_edges: np.ndarray = SPOT_SIZE_EDGES) -> dict:
-    """One chain of the full scheme: draw the bonds from ``rng`` and run the scheme.
+    """One chain of the full scheme (main text a-c, Fig. 2, SM A-B): draw the bonds from
+    ``rng`` and run the scheme.
 
     Returns a campaign-shaped record (see :mod:`mblkit.campaign.tasks`):
     ``scalars``: thermal_density (rho_th), thermal (0/1), n_regions, n_spots,
@@ -322,7 +334,8 @@ def sample_chain(L: int, eps: float, rng: np.random.Generator, *, K: float = DEF
 
 @dataclass(frozen=True)
 class ThermalScan:
-    """p(eps, L) and friends from the full scheme; arrays indexed [L index, eps index].
+    """p(eps, L) ("Finite-size scaling") and friends from the full scheme; arrays indexed
+    [L index, eps index].
 
     p : fraction of thermal chains; p_sem : its binomial standard error; rho : mean rho_th;
     spot_counts : summed spot_size histograms [L, eps, bin]; edges : their bins.
@@ -346,7 +359,8 @@ class ThermalScan:
 def scan_thermal_probability(eps: np.ndarray, L: np.ndarray, n_samples: int, seed: int, *,
                              K: float = DEFAULT_K, d_s: float = 2.0, joint_sides: bool = True,
                              size_edges: np.ndarray = SPOT_SIZE_EDGES) -> ThermalScan:
-    """Run :func:`sample_chain` over a grid of eps and L, n_samples chains per point.
+    """p(eps, L) of the full scheme (main text "Finite-size scaling"): run
+    :func:`sample_chain` over a grid of eps and L, n_samples chains per point.
 
     Sample j at L[i] uses ``SeedSequence(seed, spawn_key=(i, j))`` for every eps (common random
     numbers: the same u_b at every eps, so curves in eps are smooth and monotone up to
