@@ -79,10 +79,27 @@ def test_histogram_input_equals_sample_input():
     edges = np.logspace(-6, 1, 71)
     from_samples = rg.density_from_samples(v_s, density_of_states=3.0, edges=edges)
     counts, _ = np.histogram(v_s, bins=edges)
-    from_hist = rg.density_from_histogram(edges, counts, density_of_states=3.0)
+    from_hist = rg.density_from_histogram(edges, counts, density_of_states=3.0,
+                                          total_count=v_s.size)
     assert np.array_equal(from_samples.density, from_hist.density)
-    # normalisation: int varrho dv = rho (no sample outside the edges here)
-    assert np.sum(from_hist.density * np.diff(edges)) == pytest.approx(3.0, rel=1e-12)
+    # without total_count the histogram is normalised to its own counts: int varrho dv = rho
+    alone = rg.density_from_histogram(edges, counts, density_of_states=3.0)
+    assert np.sum(alone.density * np.diff(edges)) == pytest.approx(3.0, rel=1e-12)
+
+
+def test_zeros_and_overflow_count_in_the_normalisation():
+    """A quarter of exact zeros carries a quarter of the density of states but no resonance."""
+    rng = np.random.default_rng(8)
+    v_s = np.exp(rng.normal(-3, 1.0, 3000))
+    with_zeros = np.concatenate((v_s, np.zeros(1000)))
+    a = rg.density_from_samples(v_s, density_of_states=3.0)
+    b = rg.density_from_samples(with_zeros, density_of_states=4.0)
+    assert np.allclose(a.density, b.density, rtol=1e-12)
+    edges = np.logspace(-4, 0, 41)  # some samples exceed v = 1
+    counts, _ = np.histogram(v_s, bins=edges)
+    c = rg.density_from_histogram(edges, counts, density_of_states=3.0, total_count=v_s.size)
+    inside = (v_s >= 1e-4) & (v_s < 1.0)
+    assert np.sum(c.density * np.diff(edges)) == pytest.approx(3.0 * inside.mean(), rel=1e-12)
 
 
 def test_binned_first_moment_is_exact_for_piecewise_constant_density():
@@ -111,7 +128,9 @@ def test_rho_vbar_from_raw_matrix_elements_eq130():
 @pytest.mark.parametrize("call", [
     lambda: rg.density_from_samples(np.array([0.1, -1.0]), density_of_states=1.0),
     lambda: rg.density_from_samples(np.array([0.1, 1.0]), density_of_states=0.0),
-    lambda: rg.density_from_samples(np.array([]), density_of_states=1.0),
+    lambda: rg.density_from_samples(np.array([0.0, 0.0]), density_of_states=1.0),
+    lambda: rg.density_from_histogram(np.array([0.0, 1.0]), np.array([5.0]),
+                                      density_of_states=1.0, total_count=2),
     lambda: rg.density_from_histogram(np.array([0.0, 1.0]), np.array([1.0, 2.0]),
                                       density_of_states=1.0),
     lambda: rg.density_from_histogram(np.array([0.0, 1.0]), np.array([0.0]),

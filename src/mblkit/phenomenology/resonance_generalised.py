@@ -143,34 +143,39 @@ def density_from_samples(v: np.ndarray, *, density_of_states: float,
                          bins_per_decade: int = 10) -> BinnedMatrixElementDensity:
     """varrho(v) from samples of |V_ba| (Eq. 97): rho times their normalised histogram.
 
-    ``v``: magnitudes |V_ba| > 0 (any shape; pairs sampled uniformly from the two windows);
+    ``v``: magnitudes |V_ba| >= 0 (any shape; pairs sampled uniformly from the two windows);
     ``density_of_states``: rho, partner states per unit energy in the window. Default bins are
-    log-spaced, ``bins_per_decade`` per decade, spanning the samples (varrho is a power law over
-    many decades, Eq. 98); or give ``edges``.
+    log-spaced, ``bins_per_decade`` per decade, spanning the non-zero samples (varrho is a power
+    law over many decades, Eq. 98); or give ``edges``. Every sample counts in the normalisation,
+    also exact zeros (e.g. symmetry-forbidden elements) and samples outside ``edges``: they
+    carry density of states but no resonance.
     """
-    v = chk.positive_array("v", v).ravel()
-    if v.size == 0:
-        raise ValueError("v is empty: at least one matrix element is needed")
+    v = chk.nonnegative_array("v", v).ravel()
     rho = chk.positive("density_of_states", density_of_states)
+    nonzero = v[v > 0]
+    if nonzero.size == 0:
+        raise ValueError("v has no non-zero matrix element: at least one is needed")
     if edges is None:
         if isinstance(bins_per_decade, bool) or not isinstance(bins_per_decade, int) \
                 or bins_per_decade < 1:
             raise ValueError(f"bins_per_decade={bins_per_decade!r} is not allowed: it must be "
                              f"an integer >= 1")
-        lo, hi = math.log10(v.min()), math.log10(v.max())
+        lo, hi = math.log10(nonzero.min()), math.log10(nonzero.max())
         n = max(1, math.ceil((hi - lo) * bins_per_decade))
         edges = np.logspace(lo, hi, n + 1)
-        edges[0], edges[-1] = v.min(), v.max() * (1 + 1e-12)
-    counts, _ = np.histogram(v, bins=np.asarray(edges, dtype=np.float64))
-    return density_from_histogram(edges, counts, density_of_states=rho)
+        edges[0], edges[-1] = nonzero.min(), nonzero.max() * (1 + 1e-12)
+    counts, _ = np.histogram(nonzero, bins=np.asarray(edges, dtype=np.float64))
+    return density_from_histogram(edges, counts, density_of_states=rho, total_count=v.size)
 
 
-def density_from_histogram(edges: np.ndarray, counts: np.ndarray, *,
-                           density_of_states: float) -> BinnedMatrixElementDensity:
+def density_from_histogram(edges: np.ndarray, counts: np.ndarray, *, density_of_states: float,
+                           total_count: float | None = None) -> BinnedMatrixElementDensity:
     """varrho(v) from a histogram of |V_ba| (bin ``edges``, ``counts``), e.g. a stored one.
 
-    varrho = rho * counts / (sum(counts) * bin width): the counts are normalised to a
+    varrho = rho * counts / (total_count * bin width): the counts are normalised to a
     probability density of |V_ba| and scaled by the partner density of states rho.
+    ``total_count`` is the number of sampled elements the histogram was filled from, including
+    those that fell outside the bins (under/overflow, exact zeros); default ``sum(counts)``.
     """
     edges = chk.nonnegative_array("edges", edges)
     counts = chk.nonnegative_array("counts", counts)
@@ -178,9 +183,12 @@ def density_from_histogram(edges: np.ndarray, counts: np.ndarray, *,
     if edges.ndim != 1 or counts.shape != (edges.size - 1,):
         raise ValueError(f"counts has shape {counts.shape}, expected ({edges.size - 1},) "
                          f"for {edges.size} edges")
-    total = counts.sum()
-    if total <= 0:
+    total = counts.sum() if total_count is None else chk.positive("total_count", total_count)
+    if counts.sum() <= 0:
         raise ValueError("counts sum to zero: the histogram is empty")
+    if total < counts.sum():
+        raise ValueError(f"total_count={total_count!r} is not allowed: it must be at least "
+                         f"sum(counts) = {counts.sum()!r}")
     return BinnedMatrixElementDensity(edges=edges,
                                       density=rho * counts / (total * np.diff(edges)))
 
