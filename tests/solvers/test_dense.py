@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+import mblkit.memory as memory_module
 import mblkit.solvers.dense as dense_module
-import mblkit.solvers.memory as memory_module
 from mblkit.solvers import InsufficientMemoryError, VerificationError, available_memory, eigh
 
 

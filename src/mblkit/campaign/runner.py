@@ -25,8 +25,8 @@ from mblkit.campaign.executors import (
 )
 from mblkit.campaign.store import CampaignStore, StoreError
 from mblkit.campaign.tasks import run_realisation, validate
+from mblkit.memory import available_memory
 from mblkit.solvers import dense_memory
-from mblkit.solvers.memory import available_memory
 
 EXECUTORS = ("local", "dask")
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from mblkit.campaign.config import CampaignConfig, ConfigError, ObservableSpec
 from mblkit.campaign.seeding import realisation_rng
+from mblkit.memory import available_memory
 from mblkit.models import O3HeisenbergChain, XXZChain
 from mblkit.observables import (
     gap_ratio,
@@ -27,7 +28,6 @@ from mblkit.observables import (
     single_site_purity,
 )
 from mblkit.solvers import Spectrum, dense_memory, eigh, eigh_interior
-from mblkit.solvers.memory import available_memory
 from mblkit.spins import SpinBasis
 
 MODELS: dict[str, type] = {"xxz": XXZChain, "o3": O3HeisenbergChain}

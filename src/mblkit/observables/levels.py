@@ -42,3 +42,23 @@ def mean_gap_ratio(energies: np.ndarray, fraction: float = 0.5) -> float:
     lo = int(np.floor(n * (1 - fraction) / 2))
     hi = int(np.ceil(n * (1 + fraction) / 2))
     return float(np.mean(gap_ratio(e[lo:hi])))
+
+
+R_CUE_LARGE_N = 0.5996  # large-N CUE value (Atas et al. 2013), for Floquet operators without
+# time-reversal symmetry in their ergodic phase
+
+
+def quasienergy_gap_ratio(quasienergies: np.ndarray) -> np.ndarray:
+    """Gap ratios of quasienergies on the circle: N ratios, the gap across +-pi included.
+
+    For a Floquet operator all points of the circle are equivalent (no spectral edges), so
+    every level has two neighbouring gaps; the Poisson and CUE values are as for energies.
+    """
+    theta = np.sort(np.asarray(quasienergies, dtype=np.float64))
+    if theta.ndim != 1 or theta.size < 3:
+        raise ValueError(f"quasienergy_gap_ratio needs at least 3 quasienergies, got shape "
+                         f"{np.shape(quasienergies)}")
+    gaps = np.diff(np.concatenate((theta, [theta[0] + 2 * np.pi])))
+    nxt = np.roll(gaps, -1)
+    low, high = np.minimum(gaps, nxt), np.maximum(gaps, nxt)
+    return np.divide(low, high, out=np.zeros_like(low), where=high > 0)

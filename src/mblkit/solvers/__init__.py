@@ -1,8 +1,8 @@
 """Eigensolvers: full ED (:func:`eigh`) and interior eigenpairs (:func:`eigh_interior`)."""
 
+from mblkit.memory import InsufficientMemoryError, available_memory
 from mblkit.solvers.dense import dense_memory, eigh
 from mblkit.solvers.interior import eigh_interior, spectral_centre, spectral_extremes
-from mblkit.solvers.memory import InsufficientMemoryError, available_memory
 from mblkit.solvers.spectrum import Spectrum, VerificationError
 
 __all__ = ["InsufficientMemoryError", "Spectrum", "VerificationError", "available_memory",

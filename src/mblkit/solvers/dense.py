@@ -15,7 +15,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from mblkit.solvers.memory import require_memory
+from mblkit.memory import require_memory
 from mblkit.solvers.spectrum import (
     DEFAULT_RTOL,
     Spectrum,

@@ -204,3 +204,50 @@ def popcounts(states: np.ndarray) -> np.ndarray:
             c += 1
         out[k] = c
     return out
+
+
+@njit(cache=True, nogil=True)
+def apply_one_site_gate(states: np.ndarray, gate: np.ndarray, site: int) -> None:
+    """In place, ``states[i, :] <- (gate acting on site) states``: rows are basis states.
+
+    ``gate[s', s]`` is indexed by the bit value of the site (0 = down, 1 = up).
+    """
+    n, m = states.shape
+    mask = 1 << site
+    for i in range(n):
+        if i & mask:
+            continue
+        j = i | mask
+        for c in range(m):
+            x0 = states[i, c]
+            x1 = states[j, c]
+            states[i, c] = gate[0, 0] * x0 + gate[0, 1] * x1
+            states[j, c] = gate[1, 0] * x0 + gate[1, 1] * x1
+
+
+@njit(cache=True, nogil=True)
+def apply_two_site_gate(states: np.ndarray, gate: np.ndarray, site_a: int, site_b: int
+                        ) -> None:
+    """In place, ``states[i, :] <- (gate acting on sites a, b) states``: rows are basis states.
+
+    ``gate`` is 4 x 4, indexed by ``2 s_a + s_b`` with s the bit values of sites a and b, so
+    that ``kron(A, B)`` is A on site a and B on site b.
+    """
+    n, m = states.shape
+    ma = 1 << site_a
+    mb = 1 << site_b
+    for i in range(n):
+        if i & ma or i & mb:
+            continue
+        r1 = i | mb
+        r2 = i | ma
+        r3 = i | ma | mb
+        for c in range(m):
+            x0 = states[i, c]
+            x1 = states[r1, c]
+            x2 = states[r2, c]
+            x3 = states[r3, c]
+            states[i, c] = gate[0, 0] * x0 + gate[0, 1] * x1 + gate[0, 2] * x2 + gate[0, 3] * x3
+            states[r1, c] = gate[1, 0] * x0 + gate[1, 1] * x1 + gate[1, 2] * x2 + gate[1, 3] * x3
+            states[r2, c] = gate[2, 0] * x0 + gate[2, 1] * x1 + gate[2, 2] * x2 + gate[2, 3] * x3
+            states[r3, c] = gate[3, 0] * x0 + gate[3, 1] * x1 + gate[3, 2] * x2 + gate[3, 3] * x3

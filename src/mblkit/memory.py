@@ -41,11 +41,14 @@ def available_memory() -> int:
     return min(limits)
 
 
-def require_memory(nbytes: int, what: str) -> None:
+HERMITIAN_ADVICE = ("use a smaller L, a U(1) sector, or interior eigenpairs "
+                    "(mblkit.solvers.eigh_interior)")
+
+
+def require_memory(nbytes: int, what: str, advice: str = HERMITIAN_ADVICE) -> None:
     """Raise :class:`InsufficientMemoryError` if ``nbytes`` exceed the memory available."""
     free = available_memory()
     if nbytes > free:
         raise InsufficientMemoryError(
             f"{what} needs about {nbytes / 2**30:.2f} GiB but only {free / 2**30:.2f} GiB are "
-            f"available; use a smaller L, a U(1) sector, or interior eigenpairs "
-            f"(mblkit.solvers.eigh_interior)")
+            f"available; {advice}")
