@@ -97,7 +97,11 @@ def w_delta(L: np.ndarray, *, delta: float, W_c: float, J: float) -> np.ndarray:
 def w_delta_closed_form(L: np.ndarray, *, W_c: float, ell_delta: float) -> np.ndarray:
     """W_delta(L) ~ W_c exp(-ell_delta / (L + 1)) (Eq. 117 / D1) for a delta-dependent ell_delta.
 
-    Approximately linear in L around its inflection point L = ell_delta/2 - 1.
+    As printed. Approximately linear in L around its inflection point L = ell_delta/2 - 1.
+    Redoing App. D with Lambda(W) = (W/W_c)^2 Lambda(W_c) inside sqrt(2 L Lambda) gives
+    (L + 2)/|xi| = 2 log(|log delta| sqrt(2 L Lambda(W_c)) / |xi|) in place of Eq. D6, i.e.
+    L + 2 instead of L + 1; the solution of that equation converges to :func:`w_delta` as
+    delta -> 0 (tested), the printed one does not.
     """
     L = chk.positive_array("L", L)
     return chk.positive("W_c", W_c) * np.exp(-chk.real("ell_delta", ell_delta) / (L + 1.0))
