@@ -18,7 +18,8 @@ factor of each step is
   bias ~ (step ratio - 1)/12 per unit of int q;
 * for the point loss (:class:`~mblkit.phenomenology.loss_diffusion.PointLossDiffusion`, Eq. C7):
   the exact conditional expectation E[exp(-gamma l) | e_a, e_b] over the Brownian bridge, l the
-  occupation density at e = 0 (Borodin & Salminen, Handbook of Brownian Motion, 1.3.8), so the
+  occupation density at e = 0 (law of the bridge local time, Borodin & Salminen, Handbook of
+  Brownian Motion; checked against Levy's |B_t| law when integrated over the end point), so the
   point problem is sampled without discretisation error.
 """
 
