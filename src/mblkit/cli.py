@@ -142,7 +142,7 @@ def summary(store: Annotated[Path, typer.Argument(help="campaign store (.h5)")])
         table.add_column(head, justify="right")
     for r in rows:
         cells = [str(r["params"][k]) for k in cfg.model.grid] + [str(r["n"])]
-        cells += [f"{r['mean'][k]:.4f} ± {r['sem'][k]:.4f}" if k in r["mean"] else "-"
+        cells += [f"{r['mean'][k]:.4g} ± {r['sem'][k]:.2g}" if k in r["mean"] else "-"
                   for k in names]
         table.add_row(*cells)
     console.print(table)

@@ -14,7 +14,8 @@ Example (``examples/demo.toml``)::
 
     [solver]
     method = "full"             # "full" (all eigenpairs) or "interior" (k pairs at the centre)
-    sector = "half"             # "half" (n_up = L // 2), "full" (no U(1)), or an integer n_up
+    sector = "half"             # "half" (n_up = L // 2), "full" (no U(1)), or an integer n_up;
+                                # left out: "half" where the model conserves S^z, else "full"
 
     [[observables]]
     name = "gap_ratio"
@@ -58,7 +59,7 @@ class ModelSpec(_Strict):
 
 class SolverSpec(_Strict):
     method: Literal["full", "interior"] = "full"
-    sector: Literal["half", "full"] | int = "half"
+    sector: Literal["half", "full"] | int | None = None
     k: int = Field(default=50, ge=1)
     target: float | None = None
 
@@ -68,6 +69,11 @@ class ObservableSpec(_Strict):
     fraction: float = Field(default=0.5, gt=0, le=1)
     sites: Literal["all", "middle"] | list[int] = "all"
     bins: int = Field(default=50, ge=1)
+    # resonance statistics (Floquet models): log bins [lo, hi, bins] per histogram, the |omega|
+    # windows of p(Omega | omega), and whether to compute the three-level average
+    log_bins: dict[str, tuple[float, float, int]] = Field(default_factory=dict)
+    windows: list[float] | None = None
+    three_level: bool = True
 
 
 class CampaignConfig(_Strict):
@@ -77,7 +83,7 @@ class CampaignConfig(_Strict):
     output: str
     model: ModelSpec
     solver: SolverSpec = SolverSpec()
-    observables: list[ObservableSpec] = Field(min_length=1)
+    observables: list[ObservableSpec] = Field(default_factory=list)
 
     def points(self) -> list[dict[str, Any]]:
         """The parameter points: fixed params merged with each grid combination, in order."""

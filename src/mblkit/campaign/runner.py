@@ -24,9 +24,8 @@ from mblkit.campaign.executors import (
     plan_workers,
 )
 from mblkit.campaign.store import CampaignStore, StoreError
-from mblkit.campaign.tasks import run_realisation, validate
+from mblkit.campaign.tasks import point_memory, run_realisation, validate
 from mblkit.memory import available_memory
-from mblkit.solvers import dense_memory
 
 EXECUTORS = ("local", "dask")
 
@@ -93,7 +92,7 @@ def run_campaign(config: CampaignConfig, config_text: str, store_path: Path,
         still_failed = {(p, i) for p, i, _ in store.failures()}
         if progress is not None:
             progress(done, total, len(still_failed))
-        biggest = max(dense_memory(pt.basis.dim, "float64") for pt in points)
+        biggest = max(point_memory(config, pt) for pt in points)
         n_workers, blas = plan_workers(workers, biggest, available_memory())
         n_workers = min(n_workers, max(1, len(todo)))
         if executor == "dask":
