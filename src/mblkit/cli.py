@@ -154,10 +154,9 @@ def plot(
     out: Annotated[Path | None, typer.Option(help="folder for the figures")] = None,
 ) -> None:
     """Figures of the stored disorder averages (PNG and PDF)."""
-    from mblkit.campaign.results import open_results
-    from mblkit.figures.campaign import plot_scalars
+    from mblkit.figures.campaign import plot_campaign
 
     _open_store(store)
     folder = out or store.with_suffix("")
-    for path in plot_scalars(open_results(store), folder):
+    for path in plot_campaign(store, folder):
         console.print(f"saved {path}")

@@ -59,3 +59,34 @@ def assert_same_store(a: Path, b: Path, ignore: tuple[str, ...] = ("@config",)) 
             np.testing.assert_array_equal(va, vb, err_msg=key)
         else:
             assert np.array_equal(np.asarray(va), np.asarray(vb)), key
+
+
+TINY_FLOQUET = """
+name = "tiny-floquet"
+seed = 5
+realisations = {realisations}
+output = "{output}"
+
+[model]
+name = "brickwork"
+grid = {{ L = [4, 6], J = [0.02, 0.2] }}
+
+[[observables]]
+name = "gap_ratio"
+
+[[observables]]
+name = "resonances"
+sites = [0, 1]
+log_bins = {{ omega = [1e-12, 10.0, 65] }}
+"""
+
+TINY_SCHEME = """
+name = "tiny-scheme"
+seed = 9
+realisations = {realisations}
+output = "{output}"
+
+[model]
+name = "avalanche-scheme"
+grid = {{ L = [20, 60], eps = [0.1, 0.6] }}
+"""

@@ -70,7 +70,9 @@ def obs_resonances(spec: ObservableSpec, spectrum: FloquetSpectrum, point: Point
                    realisation) -> dict:
     """Resonance statistics of sigma_j for every site j of the spec: histograms summed over
     the sites (they merge by addition), scalars averaged over them. The 2-D p(Omega | omega)
-    histogram is stored as one 1-D histogram per |omega| window, ``omega_window<k>``."""
+    histogram is stored as one 1-D histogram per |omega| window, ``omega_window<k>``. The
+    counts of the :data:`FITTED` histograms are also kept per realisation, as arrays
+    ``res_<name>_counts``, for bootstrap errors of tail fits."""
     bins = resonance_bins(spec)
     hist: dict[str, np.ndarray] = {}
     scalars: dict[str, list[float]] = {}
@@ -87,9 +89,13 @@ def obs_resonances(spec: ObservableSpec, spectrum: FloquetSpectrum, point: Point
     for k in range(windowed.shape[1]):
         hist[f"omega_window{k}"] = np.ascontiguousarray(windowed[:, k])
     return {"histograms": {f"res_{k}": v for k, v in hist.items()},
+            "arrays": {f"res_{k}_counts": hist[k] for k in FITTED},
             "scalars": {k: float(np.max(v)) if k == "sum_rule_error" else float(np.mean(v))
                         for k, v in scalars.items()}}
 
+
+#: Histograms also kept per realisation (as arrays), for tail fits with bootstrap errors.
+FITTED = ("omega", "z", "depolarisation", "chi")
 
 OBSERVABLES = {"gap_ratio": obs_gap_ratio, "resonances": obs_resonances}
 

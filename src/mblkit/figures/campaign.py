@@ -11,12 +11,35 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-REFERENCE_LINES = {"gap_ratio": ((0.5307, "GOE"), (0.3863, "Poisson")),
+from mblkit.observables.levels import R_CUE_LARGE_N, R_GOE_LARGE_N, R_POISSON
+
+REFERENCE_LINES = {"gap_ratio": ((R_GOE_LARGE_N, "GOE"), (R_POISSON, "Poisson")),
                    "purity": ((0.5, "thermal"),)}
+FLOQUET_REFERENCE_LINES = {"gap_ratio": ((R_CUE_LARGE_N, "CUE"), (R_POISSON, "Poisson"))}
 
 
-def plot_scalars(ds, folder: Path) -> list[Path]:
+def plot_campaign(store: Path, folder: Path) -> list[Path]:
+    """Every figure that fits a campaign store: its scalars, and the paper's figures where the
+    stored observables make them (Floquet resonance statistics: Figs. 2-5)."""
+    from mblkit.campaign.config import parse_config
+    from mblkit.campaign.results import open_results
+    from mblkit.campaign.store import CampaignStore
+    from mblkit.campaign.tasks import kind_of
+
+    config = parse_config(CampaignStore.read(store).config_text)
+    floquet = kind_of(config).name == "floquet"
+    written = plot_scalars(open_results(store), folder,
+                           FLOQUET_REFERENCE_LINES if floquet else REFERENCE_LINES)
+    if floquet and any(s.name == "resonances" for s in config.observables):
+        from mblkit.figures.floquet import draw_all
+
+        written += draw_all(store, folder)
+    return written
+
+
+def plot_scalars(ds, folder: Path, references: dict | None = None) -> list[Path]:
     """One figure per scalar of the xarray Dataset ``ds``; returns the files written."""
+    references = REFERENCE_LINES if references is None else references
     axes = [a for a in ds.dims if not str(a).startswith("bin_")]
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -33,7 +56,7 @@ def plot_scalars(ds, folder: Path) -> list[Path]:
             x = ds[x_axis].values if x_axis else [0]
             ax.errorbar(x, mean.values.ravel(), sem.values.ravel(), marker="o", ms=4,
                         capsize=2, label=label)
-        for value, text in REFERENCE_LINES.get(name, ()):
+        for value, text in references.get(name, ()):
             ax.axhline(value, color="0.4", ls="--", lw=1, label=text)
         ax.set(xlabel=x_axis or "", ylabel=name)
         if ax.get_legend_handles_labels()[0]:

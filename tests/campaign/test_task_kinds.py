@@ -1,0 +1,99 @@
+"""Floquet and avalanche-scheme campaigns: same engine guarantees as the Hamiltonian ones."""
+
+import numpy as np
+import pytest
+from store_compare import TINY_FLOQUET, TINY_SCHEME, assert_same_store
+from typer.testing import CliRunner
+
+from mblkit.campaign.config import ConfigError, load_config, parse_config
+from mblkit.campaign.runner import output_path, run_campaign
+from mblkit.campaign.store import CampaignStore
+from mblkit.campaign.tasks import run_realisation, validate
+from mblkit.cli import app
+from mblkit.figures.floquet import figure_2, load_resonances
+from mblkit.models.brickwork import BrickworkCircuit
+from mblkit.observables.resonances import DEFAULT_BINS
+from mblkit.stats import LogBins
+
+
+def run_file(path, **kwargs):
+    cfg, text = load_config(path)
+    return run_campaign(cfg, text, output_path(cfg, path), **kwargs)
+
+
+@pytest.mark.parametrize("template", [TINY_FLOQUET, TINY_SCHEME], ids=["floquet", "scheme"])
+def test_one_and_two_workers_agree_and_resume_computes_nothing(tiny_config, template):
+    one, two = tiny_config("one", 3, template), tiny_config("two", 3, template)
+    assert run_file(one, workers=1).computed == 12
+    assert run_file(one, workers=1).computed == 0
+    run_file(two, workers=2)
+    assert_same_store(one.with_suffix(".h5"), two.with_suffix(".h5"))
+
+
+def test_floquet_record_is_the_realisation_of_its_seed(tiny_config):
+    """The stored u, v re-build W; the gap ratio and sum rule follow from the record alone."""
+    cfg, _ = load_config(tiny_config("f", 2, TINY_FLOQUET))
+    record = run_realisation(cfg, 3, 1)  # L = 6, J = 0.2
+    model = BrickworkCircuit(6, 0.2)
+    from mblkit.campaign.seeding import realisation_rng
+    from mblkit.models.brickwork import BrickworkRealisation
+
+    expected = model.sample(realisation_rng(cfg.seed, 3, 1))
+    assert np.array_equal(record["arrays"]["u"], expected.u)
+    assert np.allclose(record["arrays"]["fields"],
+                       model.fields(BrickworkRealisation(record["arrays"]["u"],
+                                                         record["arrays"]["v"])))
+    assert record["scalars"]["sum_rule_error"] < 1e-12
+    omega = record["histograms"]["res_omega"]
+    assert omega.shape == (LogBins(1e-12, 10.0, 65).size,)
+    assert omega.sum() == 2 * 64 * 63  # two sites, all ordered pairs n != m
+    windows = sum(record["histograms"][f"res_omega_window{k}"].sum() for k in range(5))
+    assert windows < omega.sum()
+    assert record["histograms"]["res_z"].shape == (DEFAULT_BINS["z"].size,)
+
+
+def test_scheme_campaign_gives_p_thermal_monotonic_in_eps(tiny_config):
+    path = tiny_config("s", 30, TINY_SCHEME)
+    run_file(path)
+    store = CampaignStore.read(path.with_suffix(".h5"))
+    p = {tuple(store.load_point(k).params.values()): store.load_point(k).scalars["thermal"].mean()
+         for k in range(store.n_points)}
+    assert p[(20, 0.1)] <= p[(20, 0.6)] and p[(60, 0.1)] <= p[(60, 0.6)]
+    assert p[(60, 0.6)] > 0.5 and p[(60, 0.1)] == 0.0
+
+
+@pytest.mark.parametrize("edit, message", [
+    (("sites = [0, 1]", "sites = [0, 9]"), "outside the chain"),
+    (("omega = [1e-12, 10.0, 65]", "omega = [1.0, 1.0, 65]"), "empty or invalid"),
+    (("omega = [1e-12", "omeg = [1e-12"), "log_bins"),
+    (('name = "resonances"', 'name = "purity"'), "not allowed for model 'brickwork'"),
+    (("L = [4, 6]", "L = [5, 6]"), "even"),
+    (("J = [0.02, 0.2]", "J = [0.02, 2.0]"), "J="),
+    (('[[observables]]\nname = "gap_ratio"',
+      '[solver]\nsector = "half"\n\n[[observables]]\nname = "gap_ratio"'), "sector"),
+])
+def test_bad_floquet_configs_fail_before_work(edit, message):
+    text = TINY_FLOQUET.format(realisations=2, output="x.h5")
+    assert edit[0] in text
+    with pytest.raises(ConfigError, match=message):
+        validate(parse_config(text.replace(*edit)))
+
+
+def test_bad_scheme_config_fails_before_work():
+    text = TINY_SCHEME.format(realisations=2, output="x.h5")
+    with pytest.raises(ConfigError, match="eps="):
+        validate(parse_config(text.replace("eps = [0.1, 0.6]", "eps = [0.1, 1.6]")))
+
+
+def test_cli_plot_draws_the_floquet_paper_figures(tiny_config):
+    path = tiny_config("plot", 3, TINY_FLOQUET)
+    run_file(path)
+    store = path.with_suffix(".h5")
+    result = CliRunner().invoke(app, ["plot", str(store)])
+    assert result.exit_code == 0, result.output
+    for name in ("gap_ratio", "fig2_omega", "fig3_z_depolarisation", "fig4_x_chi",
+                 "fig5_two_three_level"):
+        assert (store.with_suffix("") / f"{name}.png").exists(), name
+    data = load_resonances(store)
+    assert len(data.points) == 4 and all(p.counts["omega"].shape[0] == 3 for p in data.points)
+    assert figure_2(data).axes
