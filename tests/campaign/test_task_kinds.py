@@ -79,6 +79,17 @@ def test_bad_floquet_configs_fail_before_work(edit, message):
         validate(parse_config(text.replace(*edit)))
 
 
+def test_o3_floquet_campaign_runs_and_refuses_resonances(tiny_config):
+    text = (TINY_FLOQUET.replace('name = "brickwork"', 'name = "o3-floquet"\nparams = '
+                                 '{{ Omega = 4.0 }}').replace("J = [0.02, 0.2]", "W = [1.0, 8.0]"))
+    path = tiny_config("o3", 2, text)
+    with pytest.raises(ConfigError, match="no local field operator"):
+        run_file(path)
+    cut = text[:text.index('[[observables]]\nname = "resonances"')]
+    path = tiny_config("o3ok", 2, cut)
+    assert run_file(path).computed == 8
+
+
 def test_bad_scheme_config_fails_before_work():
     text = TINY_SCHEME.format(realisations=2, output="x.h5")
     with pytest.raises(ConfigError, match="eps="):

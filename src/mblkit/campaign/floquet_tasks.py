@@ -8,14 +8,14 @@ import numpy as np
 
 from mblkit.campaign.config import CampaignConfig, ConfigError, ObservableSpec
 from mblkit.campaign.tasks import Point, TaskKind, sites_of
-from mblkit.models.brickwork import BrickworkCircuit
+from mblkit.models import BrickworkCircuit, O3FloquetChain
 from mblkit.observables.levels import quasienergy_gap_ratio
 from mblkit.observables.resonances import DEFAULT_BINS, OMEGA_WINDOWS, ResonanceBins
 from mblkit.observables.resonances import resonance_statistics as _resonances
 from mblkit.solvers.unitary import FloquetSpectrum, eigu, unitary_memory
 from mblkit.stats import LogBins
 
-MODELS: dict[str, type] = {"brickwork": BrickworkCircuit}
+MODELS: dict[str, type] = {"brickwork": BrickworkCircuit, "o3-floquet": O3FloquetChain}
 
 
 def prepare(config: CampaignConfig, model, index: int) -> Point:
@@ -49,6 +49,10 @@ def resonance_bins(spec: ObservableSpec) -> ResonanceBins:
 def check(config: CampaignConfig, point: Point, index: int) -> None:
     for spec in config.observables:
         if spec.name == "resonances":
+            if not hasattr(point.model, "apply_field_operator"):
+                raise ConfigError(f"observables.name = 'resonances' is not allowed for model "
+                                  f"{config.model.name!r}: it has no local field operator "
+                                  f"sigma_j (use 'brickwork')")
             resonance_bins(spec)
 
 
@@ -106,9 +110,11 @@ def run(config: CampaignConfig, point: Point, rng: np.random.Generator) -> dict:
     U = model.unitary(realisation)
     spectrum = eigu(U)
     del U
-    record: dict = {"scalars": {"max_residual": spectrum.max_residual},
-                    "arrays": {"u": realisation.u, "v": realisation.v,
-                               "fields": model.fields(realisation)},
+    if isinstance(model, BrickworkCircuit):
+        disorder = {"u": realisation.u, "v": realisation.v, "fields": model.fields(realisation)}
+    else:
+        disorder = {"disorder": np.asarray(realisation)}
+    record: dict = {"scalars": {"max_residual": spectrum.max_residual}, "arrays": disorder,
                     "histograms": {}}
     for spec in config.observables:
         for kind, values in OBSERVABLES[spec.name](spec, spectrum, point, realisation).items():

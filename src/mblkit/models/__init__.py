@@ -1,6 +1,7 @@
 """Disordered spin-chain models: frozen parameter dataclasses with ``sample(rng)`` and a builder."""
 
-from mblkit.models.o3 import O3HeisenbergChain
+from mblkit.models.brickwork import BrickworkCircuit
+from mblkit.models.o3 import O3FloquetChain, O3HeisenbergChain
 from mblkit.models.xxz import XXZChain
 
-__all__ = ["O3HeisenbergChain", "XXZChain"]
+__all__ = ["BrickworkCircuit", "O3FloquetChain", "O3HeisenbergChain", "XXZChain"]
