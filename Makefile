@@ -26,6 +26,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_full_ed.py
 	$(BIN)/python benchmarks/bench_interior.py
 	$(BIN)/python benchmarks/bench_campaign.py
+	$(BIN)/python benchmarks/bench_floquet.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache
