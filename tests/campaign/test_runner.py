@@ -178,3 +178,16 @@ def test_mblkit_open_returns_dataset(tiny_config):
     run_file(path, workers=1)
     ds = mblkit.open(path.with_suffix(".h5"))
     assert set(ds.dims) >= {"L", "W"} and "purity_sem" in ds
+
+
+def test_raising_realisations_extends_the_campaign(tiny_config):
+    """Realisation i of point p does not depend on the total, so 3 then 5 equals 5 at once."""
+    grown = tiny_config("grown", realisations=3)
+    run_file(grown, workers=1)
+    grown.write_text(grown.read_text().replace("realisations = 3", "realisations = 5"))
+    report = run_file(grown, workers=1)
+    assert report.computed == 8 and report.skipped == 12
+    direct = tiny_config("direct", realisations=5)
+    run_file(direct, workers=1)
+    assert_same_store(grown.with_suffix(".h5"), direct.with_suffix(".h5"))
+    assert "realisations = 5" in CampaignStore.read(grown.with_suffix(".h5")).config_text

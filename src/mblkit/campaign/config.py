@@ -124,6 +124,9 @@ def load_config(path: str | Path) -> tuple[CampaignConfig, str]:
 
 
 def config_hash(config: CampaignConfig) -> str:
-    """SHA-256 of what determines the results: the validated config with defaults filled in,
-    except ``output`` (where results go, not what they are); independent of TOML formatting."""
-    return hashlib.sha256(config.model_dump_json(exclude={"output"}).encode()).hexdigest()
+    """SHA-256 of what determines each realisation's result: the validated config with defaults
+    filled in, except ``output`` (where results go) and ``realisations`` (how many: realisation
+    i of point p is the same whatever the total, so a finished campaign can be extended by
+    raising ``realisations`` and running again); independent of TOML formatting."""
+    payload = config.model_dump_json(exclude={"output", "realisations"})
+    return hashlib.sha256(payload.encode()).hexdigest()

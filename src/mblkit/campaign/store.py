@@ -62,7 +62,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -657,7 +657,10 @@ class CampaignStore:
 
         An existing file must be a campaign store (else :class:`StoreError`, the file untouched)
         made from the same config: same ``config_hash`` and same point parameters (else
-        :class:`StoreMismatchError`). The directory must be writable (else :class:`StoreError`).
+        :class:`StoreMismatchError`). If the hash matches but ``config_text`` differs (the hash
+        leaves out what does not change results, such as the number of realisations), the
+        stored text is replaced by ``config_text`` atomically. The directory must be writable
+        (else :class:`StoreError`).
         ``metadata`` (JSON-able) is stored, with library versions, when the store is created.
         """
         path = Path(path)
@@ -677,9 +680,18 @@ class CampaignStore:
                     "the config hash matches; restore the config it was made from, or choose "
                     "another output path")
             _check_writable_dir(path.parent, path)
+            text_changed = header.config_text != str(config_text)
+            if text_changed:  # same hash: e.g. more realisations, or comments edited
+                header = replace(header, config_text=str(config_text))
             store = cls(path, header, writable=True)
             store._prepare_journal()
             _remove_quietly(store._tmp)
+            if text_changed:
+                with _disk_errors(f"update the config text of {path}"), _reading(path) as f:
+                    points = [_read_point(f, p) for p in range(len(param_texts))]
+                    failures = _read_failures(f)
+                with _disk_errors(f"update the config text of {path}"):
+                    store._replace_h5(points, failures)
         else:
             _check_writable_dir(path.parent, path)
             journal = Path(str(path) + ".journal")
