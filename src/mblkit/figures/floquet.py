@@ -107,7 +107,18 @@ def fit_omega_tail(point: ResonancePoint, bins: ResonanceBins,
     with the bootstrap error over its realisations; zeta/zeta_c by
     :func:`zeta_ratio_from_slope`."""
     window = omega_fit_window(point, bins) if window is None else window
-    return fit_power_law(point.counts["omega"], bins.omega, window)
+    return fit_tail(point, bins, "omega", window)
+
+
+def fit_tail(point: ResonancePoint, bins: ResonanceBins, name: str,
+             window: tuple[float, float]) -> PowerLawFit:
+    """Power-law fit of the tail of p_Omega ("omega"), p_Z ("z"), p_D ("depolarisation") or
+    p_chi ("chi") inside ``window``, bootstrap error over the point's realisations. Expected
+    slopes: -(1 + zeta/zeta_c) (Eq. 5), -3/2 (Eqs. 8, 9), -(3 - zeta/zeta_c)/2 (Eq. 14)."""
+    if name not in point.counts:
+        raise ValueError(f"name={name!r} is not allowed: per-realisation counts exist for "
+                         f"{sorted(point.counts)}")
+    return fit_power_law(point.counts[name], getattr(bins, name), window)
 
 
 def _shades(n: int, cmap: str):
