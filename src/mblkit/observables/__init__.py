@@ -7,10 +7,29 @@ from mblkit.observables.entanglement import (
     renyi2_entropy,
     von_neumann_entropy,
 )
-from mblkit.observables.levels import R_GOE_LARGE_N, R_POISSON, gap_ratio, mean_gap_ratio
+from mblkit.observables.levels import (
+    R_CUE_LARGE_N,
+    R_GOE_LARGE_N,
+    R_POISSON,
+    gap_ratio,
+    mean_gap_ratio,
+    quasienergy_gap_ratio,
+)
 from mblkit.observables.local import magnetisation, purity_from_magnetisation, single_site_purity
+from mblkit.observables.parametric import (
+    AvoidedCrossing,
+    DiabaticPassage,
+    ParametricTrack,
+    exchange_labels,
+    find_avoided_crossings,
+    resonant_scale,
+    track_levels,
+)
+from mblkit.observables.resonances import ResonanceBins, resonance_statistics
 
-__all__ = ["R_GOE_LARGE_N", "R_POISSON", "connected_correlation", "entanglement_entropies",
-           "gap_ratio", "half_chain_entropy", "magnetisation", "mean_gap_ratio",
-           "purity_from_magnetisation", "renyi2_entropy", "single_site_purity",
-           "von_neumann_entropy"]
+__all__ = ["R_CUE_LARGE_N", "R_GOE_LARGE_N", "R_POISSON", "AvoidedCrossing", "DiabaticPassage",
+           "ParametricTrack", "ResonanceBins", "connected_correlation", "entanglement_entropies",
+           "exchange_labels", "find_avoided_crossings", "gap_ratio", "half_chain_entropy",
+           "magnetisation", "mean_gap_ratio", "purity_from_magnetisation",
+           "quasienergy_gap_ratio", "renyi2_entropy", "resonance_statistics", "resonant_scale",
+           "single_site_purity", "track_levels", "von_neumann_entropy"]
