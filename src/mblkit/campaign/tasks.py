@@ -57,9 +57,10 @@ class TaskKind:
 def _kinds() -> list[TaskKind]:
     from mblkit.campaign.ed_tasks import KIND as ED
     from mblkit.campaign.floquet_tasks import KIND as FLOQUET
+    from mblkit.campaign.probe_tasks import KIND as PROBE
     from mblkit.campaign.scheme_tasks import KIND as SCHEME
 
-    return [ED, FLOQUET, SCHEME]
+    return [ED, FLOQUET, SCHEME, PROBE]
 
 
 def models() -> dict[str, TaskKind]:
