@@ -1,7 +1,9 @@
 """Disordered spin-chain models: frozen parameter dataclasses with ``sample(rng)`` and a builder."""
 
 from mblkit.models.brickwork import BrickworkCircuit
+from mblkit.models.bubble import BubbleChain, BubbleRealisation
 from mblkit.models.o3 import O3FloquetChain, O3HeisenbergChain
 from mblkit.models.xxz import XXZChain
 
-__all__ = ["BrickworkCircuit", "O3FloquetChain", "O3HeisenbergChain", "XXZChain"]
+__all__ = ["BrickworkCircuit", "BubbleChain", "BubbleRealisation", "O3FloquetChain",
+           "O3HeisenbergChain", "XXZChain"]
