@@ -7,8 +7,9 @@ Candidates, interleaved and repeated on identical disorder:
 * ``mblkit``: assembly + verified ``eigh`` + mean gap ratio + all L single-site purities;
 * ``quspin``: QuSpin's basis + Hamiltonian construction + ``H.eigh()`` (if QuSpin is installed).
 
-Usage: python benchmarks/bench_full_ed.py [L ...]    (default 12 14 16)
-Writes benchmarks/results/full_ed.json and prints a Markdown table of ratios.
+Usage: python benchmarks/bench_full_ed.py [L ...] [--only NAME,NAME] [--repeats R]
+(default L = 12 14 16, every candidate). Writes benchmarks/results/full_ed[_L...].json and prints
+a Markdown table of ratios.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def quspin_available() -> bool:
     return True
 
 
-def run(L: int) -> dict:
+def run(L: int, only: set[str] | None = None, repeats: int | None = None) -> dict:
     model = XXZChain(L=L, W=5.0)
     h = model.sample(np.random.default_rng(1000 + L))
     dense = model.hamiltonian(h, L // 2).toarray()
@@ -73,7 +74,9 @@ def run(L: int) -> dict:
         candidates["quspin"] = lambda: quspin_pipeline(model, h)
     r, _ = mblkit_pipeline(model, h)
     assert np.isclose(r, mean_gap_ratio(reference)), "mblkit spectrum differs"
-    times = interleaved(candidates, REPEATS.get(L, 2))
+    if only:
+        candidates = {k: v for k, v in candidates.items() if k in only}
+    times = interleaved(candidates, repeats or REPEATS.get(L, 2))
     return {"L": L, "dim": dense.shape[0], "times": times,
             "summary": {k: summarise(v) for k, v in times.items()}}
 
@@ -93,12 +96,15 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [12, 14, 16]
-    rows = [run(L) for L in sizes]
-    save_results("full_ed", {"rows": rows})
+def main(argv: list[str]) -> None:
+    only = set(argv[argv.index("--only") + 1].split(",")) if "--only" in argv else None
+    repeats = int(argv[argv.index("--repeats") + 1]) if "--repeats" in argv else None
+    sizes = [int(a) for k, a in enumerate(argv)
+             if a.isdigit() and (k == 0 or argv[k - 1] not in ("--only", "--repeats"))]
+    rows = [run(L, only, repeats) for L in sizes or [12, 14, 16]]
+    save_results("full_ed" + "".join(f"_L{L}" for L in sizes), {"rows": rows})
     print(table(rows))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
