@@ -90,3 +90,15 @@ def test_bad_input_is_refused(monkeypatch):
     monkeypatch.setattr(memory_module, "available_memory", lambda: 10_000)
     with pytest.raises(InsufficientMemoryError, match="GiB"):
         eigu(np.eye(256, dtype=complex))
+
+
+def test_hermitian_route_with_the_mrrr_driver_of_large_sizes(rng, monkeypatch):
+    """Above EVD_MAX_DIM the Hermitian route uses zheevr (less memory); same eigenpairs."""
+    import mblkit.solvers.dense as dense_module
+
+    U = haar(rng, 300)
+    ref = eigu(U, method="schur")
+    monkeypatch.setattr(dense_module, "EVD_MAX_DIM", 100)
+    s = eigu(U, method="hermitian")
+    assert np.allclose(s.quasienergies, ref.quasienergies, atol=1e-11)
+    assert s.max_residual < 1e-10

@@ -10,7 +10,8 @@ Three LAPACK routes are implemented and measured in ``benchmarks/bench_eigu.py``
   produces in abundance (the paper resolves |omega| < 1e-4): it can fail verification.
 * ``"schur"``: the complex Schur form ``zgees``; for a normal matrix T is diagonal and the Schur
   vectors are orthonormal eigenvectors by construction.
-* ``"hermitian"``: ``zheevd`` of the rotated Hermitian part K = (e^{-i a} U + h.c.)/2, whose
+* ``"hermitian"``: ``zheevd`` (``zheevr`` above N = 6000, as for :func:`mblkit.solvers.eigh`)
+  of the rotated Hermitian part K = (e^{-i a} U + h.c.)/2, whose
   eigenvalues are cos(theta - a). Levels theta and 2a - theta share an eigenvalue of K, so U is
   re-diagonalised (complex Schur of a k x k block) inside every cluster of eigenvalues of K closer
   than ``cluster_gap``; elsewhere theta is the phase of the Rayleigh quotient v^dagger U v.
@@ -29,6 +30,7 @@ import numpy as np
 import scipy.linalg
 
 from mblkit.memory import require_memory
+from mblkit.solvers.dense import choose_driver
 from mblkit.solvers.spectrum import DEFAULT_RTOL, VerificationError, orthonormality_error
 
 METHODS = ("auto", "hermitian", "schur", "geev")
@@ -37,9 +39,12 @@ AUTO_METHOD = "hermitian"  # measured fastest of those that always verify: bench
 ROTATION = 0.6180339887498949  # the angle a of the rotated Hermitian part (any fixed value works)
 CLUSTER_GAP = 1e-6  # eigenvalues of K closer than this are re-diagonalised together
 _CHUNK = 256
-# Peak N x N complex arrays alive: U, the copy LAPACK overwrites, the vectors, zheevd's N^2
-# complex + 2 N^2 real workspace (~2 more), plus U V for the Hermitian route.
-_WORK_MATRICES = {"hermitian": 6.2, "schur": 3.2, "geev": 4.2}
+# Peak N x N complex arrays alive: U, the copy LAPACK overwrites (K for the Hermitian route),
+# the vectors, and the Hermitian route's workspace: zheevd's N^2 complex + 2 N^2 real (~2 more);
+# zheevr's is O(N). The driver follows the rule of :func:`mblkit.solvers.dense.choose_driver`
+# (evd up to 6000, evr above), so the Hermitian route needs ~5 N^2 at L <= 12 and ~3 N^2 at
+# L = 14 (13.7 GB).
+_WORK_MATRICES = {"hermitian-evd": 5.2, "hermitian-evr": 3.2, "schur": 3.2, "geev": 4.2}
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,8 @@ class FloquetSpectrum:
 def unitary_memory(dim: int, method: str = DEFAULT_METHOD) -> int:
     """Estimated peak bytes of :func:`eigu` on a ``dim x dim`` complex unitary."""
     method = AUTO_METHOD if method == "auto" else method
+    if method == "hermitian":
+        method = f"hermitian-{choose_driver(dim)}"
     return int(_WORK_MATRICES[method] * dim * dim * 16)
 
 
@@ -101,13 +108,22 @@ def _clusters(values: np.ndarray, gap: float) -> list[slice]:
     return [slice(a, b) for a, b in itertools.pairwise(edges) if b - a > 1]
 
 
+def rotated_hermitian_part(U: np.ndarray, angle: float = ROTATION, block: int = _CHUNK
+                           ) -> np.ndarray:
+    """K = (e^{-i a} U + e^{i a} U^dagger) / 2, built by column blocks: one new N x N array."""
+    K = np.multiply(U, 0.5 * np.exp(-1j * angle))
+    phase = 0.5 * np.exp(1j * angle)
+    for start in range(0, U.shape[0], block):
+        cols = slice(start, start + block)
+        K[:, cols] += U[cols, :].conj().T * phase
+    return K
+
+
 def _eig_hermitian(U: np.ndarray, cluster_gap: float) -> tuple[np.ndarray, np.ndarray,
                                                                 np.ndarray]:
-    rotated = U * np.exp(-1j * ROTATION)
-    K = rotated + rotated.conj().T
-    del rotated
-    K *= 0.5
-    cosines, Q = scipy.linalg.eigh(K, driver="evd", overwrite_a=True, check_finite=False)
+    K = rotated_hermitian_part(U)
+    driver = choose_driver(U.shape[0])
+    cosines, Q = scipy.linalg.eigh(K, driver=driver, overwrite_a=True, check_finite=False)
     del K
     UQ = U @ Q
     mu = np.einsum("ij,ij->j", Q.conj(), UQ)
