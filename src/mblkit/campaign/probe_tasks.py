@@ -64,7 +64,7 @@ DEFAULT_V_BINS = LogBins(1e-14, 1e2, 160)
 #: The largest window fraction accepted ("small" windows, Eq. 97).
 MAX_WINDOW_FRACTION = 0.2
 #: The smallest expected number of states in a window, fraction * 2^L.
-MIN_WINDOW_STATES = 4
+MIN_WINDOW_STATES = 3
 _LOG_BINS = {"spectral": {"omega": DEFAULT_OMEGA_BINS, "time": DEFAULT_TIMES},
              "matrix_elements": {"v": DEFAULT_V_BINS}}
 

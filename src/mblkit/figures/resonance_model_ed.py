@@ -1,0 +1,285 @@
+"""Exact numerics against the resonance model (``resonance-model-crossover.txt`` Secs. II A 3,
+III A 3, IV A, V J): the probe spin's [C_zz(t)] and [S(omega)] from full ED, overlaid with the
+generalised resonance model (Eqs. 100-102) fed with the *measured* varrho(v) (Eq. 97), and
+[rho vbar] (Eqs. 129-131) against L.
+
+The stores come from the campaign task kind :mod:`mblkit.campaign.probe_tasks` (models
+"probe-floquet" / "probe-static", observables "spectral" and "matrix_elements"), e.g. the
+example configs::
+
+    mblkit run examples/probe-spectral.toml      # Floquet probe, L = 6, 8, 10, W = 1, 12
+    mblkit run examples/rho-vbar.toml            # static chain, L = 5 .. 11, W = 1, 16
+
+and then, in Python::
+
+    from mblkit.figures.resonance_model_ed import (load_probe, figure_correlator,
+                                                   figure_spectral_overlay, figure_rho_vbar)
+    data = load_probe("out/probe-spectral.h5")
+    figure_correlator(data).savefig("czz_t.pdf")          # [C_zz(t)] and [C_zz]
+    figure_spectral_overlay(data).savefig("s_omega.pdf")  # ED [S(omega)] vs generalised RM
+    figure_rho_vbar(load_probe("out/rho-vbar.h5")).savefig("rho_vbar.pdf")
+
+or ``draw_all(store, folder)`` for every figure the store supports.
+
+Averages: [.] is the mean over realisations (the per-realisation float arrays of the store);
+[rho vbar] and varrho(v) are pooled over every reference state of every realisation
+(sum v_sum / sum reference_width), with bootstrap errors over realisations.
+
+The model curve is bin-averaged exactly: over an |omega| bin [w1, w2) the generalised RM puts
+the weight int (S(omega) + S(-omega)) d omega = F(w2) - F(w1) (Eqs. 100-102, p = dF/dv), which
+is compared with the measured slot weight of the same bin; both are shown as S = weight /
+(2 * width). The RM's [C_zz] = F(0) is printed beside the measured [C_zz].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from mblkit.campaign.config import parse_config
+from mblkit.campaign.probe_tasks import MODELS, log_bins
+from mblkit.campaign.store import CampaignStore
+from mblkit.observables.spectral import spectral_density
+from mblkit.phenomenology.resonance_generalised import (
+    BinnedMatrixElementDensity,
+    density_from_histogram,
+    no_resonance_fraction,
+)
+from mblkit.stats import LogBins
+
+
+@dataclass(frozen=True)
+class ProbePoint:
+    """One parameter point: per-realisation arrays (rows = realisations) of what was stored;
+    ``label`` names its grid values other than L, e.g. "W = 12.0".
+
+    ``czz`` (n, len(times)), ``czz_inf`` (n,), ``s_weights`` (n, omega bins size) for the
+    "spectral" observable; ``v_counts`` (merged int64 counts), ``v_sum`` (n,) and
+    ``reference_width`` (n,) for "matrix_elements"; None where the observable was not run.
+    """
+
+    params: dict[str, Any]
+    n: int
+    label: str = ""
+    times: np.ndarray | None = None
+    czz: np.ndarray | None = None
+    czz_inf: np.ndarray | None = None
+    s_weights: np.ndarray | None = None
+    v_counts: np.ndarray | None = None
+    v_sum: np.ndarray | None = None
+    reference_width: np.ndarray | None = None
+
+    @property
+    def L(self) -> int:
+        return int(self.params["L"])
+
+
+@dataclass(frozen=True)
+class ProbeData:
+    model: str
+    omega_bins: LogBins | None
+    v_bins: LogBins | None
+    points: list[ProbePoint] = field(default_factory=list)
+
+    def groups(self) -> dict[str, list[ProbePoint]]:
+        """Points with realisations grouped by their non-L parameters, ascending in L."""
+        out: dict[str, list[ProbePoint]] = {}
+        for p in sorted((p for p in self.points if p.n), key=lambda p: (p.label, p.L)):
+            out.setdefault(p.label, []).append(p)
+        return out
+
+
+def load_probe(path: str | Path) -> ProbeData:
+    """Read a store of the probe task kind (model "probe-floquet" or "probe-static")."""
+    store = CampaignStore.read(Path(path))
+    config = parse_config(store.config_text)
+    if config.model.name not in MODELS:
+        raise ValueError(f"{path} holds model {config.model.name!r}, not a probe model "
+                         f"{sorted(MODELS)}")
+    specs = {s.name: s for s in config.observables}
+    omega_bins = log_bins(specs["spectral"])["omega"] if "spectral" in specs else None
+    v_bins = log_bins(specs["matrix_elements"])["v"] if "matrix_elements" in specs else None
+    axes = [k for k in config.model.grid if k != "L"]
+    points = []
+    for p in range(store.n_points):
+        res = store.load_point(p)
+        n = res.n_realisations
+        kw: dict[str, Any] = {"label": ", ".join(f"{k} = {res.params[k]}" for k in axes)}
+        if n and omega_bins is not None:
+            kw.update(times=res.arrays["czz_times"][0], czz=res.arrays["czz"],
+                      czz_inf=res.scalars["czz_inf"], s_weights=res.arrays["s_weights"])
+        if n and v_bins is not None:
+            kw.update(v_counts=res.histograms["v"], v_sum=res.scalars["v_sum"],
+                      reference_width=res.scalars["reference_width"])
+        points.append(ProbePoint(dict(res.params), n, **kw))
+    return ProbeData(config.model.name, omega_bins, v_bins, points)
+
+
+def measured_varrho(counts: np.ndarray, bins: LogBins, reference_width: float
+                    ) -> BinnedMatrixElementDensity:
+    """varrho(v) of Eq. 97 from merged |V_ba| counts over ``bins`` (underflow, bins,
+    overflow) and the summed normaliser ``reference_width`` = sum over realisations of
+    |A| delta (times the number of partner windows): varrho = counts / (reference_width *
+    bin width). Under- and overflow count as sampled pairs without density, as in
+    :func:`~mblkit.phenomenology.resonance_generalised.density_from_histogram`."""
+    counts = np.asarray(counts)
+    if counts.shape != (bins.size,):
+        raise ValueError(f"counts has shape {counts.shape}, the bins need ({bins.size},)")
+    if not reference_width > 0:
+        raise ValueError(f"reference_width={reference_width!r} is not allowed: it must be > 0 "
+                         f"(no reference state was sampled)")
+    total = float(counts.sum())
+    return density_from_histogram(bins.edges, counts[1:-1],
+                                  density_of_states=total / reference_width, total_count=total)
+
+
+def pooled_rho_vbar(v_sum: np.ndarray, reference_width: np.ndarray, n_boot: int = 200,
+                    seed: int = 0) -> tuple[float, float]:
+    """[rho vbar] = sum v_sum / sum reference_width over realisations (Eq. 130 averaged over
+    every reference state), and its bootstrap standard error over realisations (NaN for one).
+    Realisations whose reference window was empty (width 0) add nothing to either sum;
+    bootstrap resamples made of such realisations only are left out."""
+    v_sum = np.asarray(v_sum, dtype=float)
+    width = np.asarray(reference_width, dtype=float)
+    if v_sum.shape != width.shape or v_sum.ndim != 1 or v_sum.size == 0:
+        raise ValueError(f"v_sum {v_sum.shape} and reference_width {width.shape} must be "
+                         f"equal-length, non-empty 1-D arrays")
+    if not width.sum() > 0:
+        raise ValueError("reference_width sums to zero: no reference state was sampled")
+    mean = float(v_sum.sum() / width.sum())
+    if v_sum.size < 2:
+        return mean, float("nan")
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, v_sum.size, (n_boot, v_sum.size))
+    widths = width[idx].sum(axis=1)
+    boot = v_sum[idx].sum(axis=1)[widths > 0] / widths[widths > 0]
+    return mean, float(np.std(boot, ddof=1)) if boot.size > 1 else float("nan")
+
+
+def model_weights(varrho: BinnedMatrixElementDensity, bins: LogBins) -> tuple[float, np.ndarray]:
+    """The generalised RM on the |omega| bins: (F(0) = [C_zz], slot weights F(w2) - F(w1) of
+    every bin, shape (bins.size,) with under/overflow: F(lo) - F(0) and 1 - F(hi))."""
+    edges = bins.edges
+    F = no_resonance_fraction(np.concatenate(([0.0], edges)), varrho)
+    weights = np.concatenate(([F[1] - F[0]], np.diff(F[1:]), [1.0 - F[-1]]))
+    return float(F[0]), weights
+
+
+def _shades(n: int, cmap: str) -> list:
+    import matplotlib
+
+    return list(matplotlib.colormaps[cmap](np.linspace(0.35, 0.95, max(n, 1))))
+
+
+def _require(data: ProbeData, what: str) -> None:
+    ok = data.omega_bins is not None if what == "spectral" else data.v_bins is not None
+    if not ok:
+        raise ValueError(f"the store has no {what!r} observable: run it with "
+                         f"[[observables]] name = {what!r}")
+
+
+def figure_correlator(data: ProbeData) -> Figure:
+    """[C_zz(t)] of the probe (Eqs. 21, 72) against t for every L, one panel per parameter set,
+    with the infinite-time [C_zz] (dashed) and the standard error of the mean (band)."""
+    _require(data, "spectral")
+    groups = data.groups()
+    fig = Figure(figsize=(4.2 * max(len(groups), 1), 3.6), constrained_layout=True)
+    axes = fig.subplots(1, max(len(groups), 1), squeeze=False)[0]
+    for ax, (label, pts) in zip(axes, groups.items(), strict=False):
+        for colour, p in zip(_shades(len(pts), "Blues"), pts, strict=True):
+            mean = p.czz.mean(axis=0)
+            sem = p.czz.std(axis=0, ddof=1) / np.sqrt(p.n) if p.n > 1 else 0 * mean
+            ax.semilogx(p.times, mean, color=colour, label=f"L = {p.L}")
+            ax.fill_between(p.times, mean - sem, mean + sem, color=colour, alpha=0.25, lw=0)
+            ax.axhline(p.czz_inf.mean(), color=colour, ls="--", lw=0.8)
+        ax.set(xlabel="t", ylabel=r"$[C_{zz}(t)]$", title=label, ylim=(-0.1, 1.05))
+        ax.legend(fontsize=7)
+    return fig
+
+
+def figure_spectral_overlay(data: ProbeData) -> Figure:
+    """Measured [S(omega)] (markers) and the generalised RM fed with the measured varrho(v)
+    (lines, Eqs. 100-102, bin-averaged), log-log, one panel per parameter set, every L; the
+    legend gives the measured [C_zz] and the model's F(0)."""
+    _require(data, "spectral")
+    _require(data, "matrix_elements")
+    bins = data.omega_bins
+    groups = data.groups()
+    fig = Figure(figsize=(4.4 * max(len(groups), 1), 3.8), constrained_layout=True)
+    axes = fig.subplots(1, max(len(groups), 1), squeeze=False)[0]
+    x = bins.centres
+    for ax, (label, pts) in zip(axes, groups.items(), strict=False):
+        for colour, p in zip(_shades(len(pts), "viridis"), pts, strict=True):
+            measured = spectral_density(p.s_weights.mean(axis=0), bins)
+            keep = measured > 0
+            ax.loglog(x[keep], measured[keep], "o", ms=3, color=colour,
+                      label=f"ED L = {p.L}: [Czz] = {p.czz_inf.mean():.3f}")
+            varrho = measured_varrho(p.v_counts, data.v_bins, float(p.reference_width.sum()))
+            F0, weights = model_weights(varrho, bins)
+            model = spectral_density(weights, bins)
+            keep = model > 0
+            ax.loglog(x[keep], model[keep], "-", color=colour,
+                      label=f"RM (measured varrho): F(0) = {F0:.3f}")
+        ax.set(xlabel=r"$|\omega|$", ylabel=r"$[S(\omega)]$", title=label)
+        ax.legend(fontsize=6)
+    return fig
+
+
+def figure_rho_vbar(data: ProbeData) -> Figure:
+    """[rho vbar] (Eqs. 129-130) against L, one curve per parameter set, with bootstrap errors
+    and a 2^(L/2) line (Eq. 131, thermal) through the first point of the curve that grows
+    most."""
+    _require(data, "matrix_elements")
+    fig = Figure(figsize=(4.6, 3.6), constrained_layout=True)
+    ax = fig.subplots()
+    steepest = None
+    for colour, (label, pts) in zip(_shades(len(data.groups()), "plasma"),
+                                    data.groups().items(), strict=True):
+        L = np.array([p.L for p in pts])
+        values = [pooled_rho_vbar(p.v_sum, p.reference_width) for p in pts]
+        y = np.array([v[0] for v in values])
+        ax.errorbar(L, y, [v[1] for v in values], marker="o", ms=4, capsize=2, color=colour,
+                    label=label)
+        if len(L) > 1:
+            growth = (np.log2(y[-1]) - np.log2(y[0])) / (L[-1] - L[0])
+            if steepest is None or growth > steepest[0]:
+                steepest = (growth, L, y[0])
+    if steepest is not None:
+        _, L, y0 = steepest
+        ax.plot(L, y0 * 2.0 ** ((L - L[0]) / 2), "k--", lw=1, label=r"$\propto 2^{L/2}$")
+    ax.set(yscale="log", xlabel="L", ylabel=r"$[\rho \bar v]$")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def draw_all(path: str | Path, folder: Path, formats: tuple[str, ...] = (".png", ".pdf")
+             ) -> list[Path]:
+    """Every figure the store at ``path`` supports, in each of ``formats``, in ``folder``:
+    probe_czz_t, probe_s_omega_vs_rm, rho_vbar."""
+    data = load_probe(path)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    figures = {}
+    if data.omega_bins is not None:
+        figures["probe_czz_t"] = figure_correlator
+    if data.omega_bins is not None and data.v_bins is not None:
+        figures["probe_s_omega_vs_rm"] = figure_spectral_overlay
+    if data.v_bins is not None:
+        figures["rho_vbar"] = figure_rho_vbar
+    written = []
+    for name, make in figures.items():
+        fig = make(data)
+        for suffix in formats:
+            out = folder / f"{name}{suffix}"
+            fig.savefig(out, dpi=150)
+            written.append(out)
+    return written
+
+
+__all__ = ["ProbeData", "ProbePoint", "draw_all", "figure_correlator", "figure_rho_vbar",
+           "figure_spectral_overlay", "load_probe", "measured_varrho",
+           "model_weights", "pooled_rho_vbar"]
