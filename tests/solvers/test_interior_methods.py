@@ -258,3 +258,12 @@ def test_polyfilter_target_outside_spectrum(rng):
     H = xxz(rng, L=8)
     with pytest.raises(ValueError, match="outside the spectrum"):
         eigh_polyfilter(H, 5, 100.0, (-10.0, 10.0))
+
+
+def test_pardiso_threads_follow_the_blas_limit(rng):
+    """Campaign workers limit BLAS threads (threadpoolctl); PARDISO's MKL threads follow."""
+    pytest.importorskip("pypardiso")
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1), pardiso_module.PardisoLDL(xxz(rng, L=8), 0.1) as ldl:
+        assert ldl._threads.threads == 1

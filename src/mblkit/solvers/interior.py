@@ -10,10 +10,21 @@ k eigenpairs nearest a target energy sigma, by one of (``method=``):
   (:mod:`mblkit.solvers.polyfilter`);
 * ``"auto"`` (default): PARDISO where it is installed, H is real and dim >= ``PARDISO_MIN_DIM``,
   with SuperLU as the fallback if it is not or if PARDISO's pairs fail verification; SuperLU
-  otherwise. Measured (benchmarks/bench_interior.py, 50 pairs, XXZ sector): L = 16 PARDISO
-  3.1 s / 144 MB against SuperLU 3.7 s / 351 MB; L = 18 22.5 s / 531 MB against 128 s / 4.2 GB;
-  the polynomial filter needs ~20 N products of H (17x PARDISO's time at L = 14) and is never
-  chosen automatically.
+  otherwise.
+
+Measured for 50 pairs at W = 5 (benchmarks/bench_interior.py, 2 cores shared with other jobs,
+min of 2-3 runs; time / peak memory of the whole process):
+
+    XXZ L = 16 (dim 12 870):        eigsh default 20.5 s / 516 MB, SuperLU fast 6.7 s / 320 MB,
+                                    PARDISO 3.3 s / 250 MB, polynomial filter 69 s / 254 MB;
+    bubble L = 14, n_GOE = 4 (13 728): 63 s / 726 MB, 23 s / 540 MB, 8.0 s / 294 MB, 121 s / 259 MB;
+    bubble L = 15 (25 740):          SuperLU fast 87 s / 1.7 GB, PARDISO 14 s / 470 MB;
+
+and on an idle machine XXZ L = 18 (48 620): SuperLU fast 128 s / 4.2 GB, PARDISO 22.5 s /
+531 MB. PARDISO's residuals are ~1e-15 against SuperLU-fast's 1e-12 to 3e-10. Below dim ~5000
+SuperLU is as fast or faster (dim 3432: 0.84 s against 1.0 s; 6435: 4.7 s against 3.8 s). The
+polynomial filter needs 20-30 dim products of H (degree K x Lanczos steps) and is never chosen
+automatically: 7x PARDISO's time at dim 3432, 21x at 12 870, growing with dim.
 
 The default target is the spectral centre (E_min + E_max) / 2 (``ergodic-bubble-inclusions.txt``,
 the paragraph after Eq. 4), with the extremes from Lanczos. Every pair is verified like full ED
@@ -79,7 +90,7 @@ METHODS = ("auto", "superlu", "pardiso", "polyfilter")
 #: Below this dimension "auto" takes SuperLU: PARDISO's fixed cost (~0.3 s of analysis and
 #: thread start-up, ~1 ms a solve) outweighs its faster factorisation (measured, see
 #: benchmarks/bench_interior.py).
-PARDISO_MIN_DIM = 8000
+PARDISO_MIN_DIM = 5000
 
 
 def _shift_invert_pairs(H: sp.csr_matrix, k: int, target: float, scale: float,
