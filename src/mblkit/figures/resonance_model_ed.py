@@ -7,8 +7,8 @@ The stores come from the campaign task kind :mod:`mblkit.campaign.probe_tasks` (
 "probe-floquet" / "probe-static", observables "spectral" and "matrix_elements"), e.g. the
 example configs::
 
-    mblkit run examples/probe-spectral.toml      # Floquet probe, L = 6, 8, 10, W = 1, 12
-    mblkit run examples/rho-vbar.toml            # static chain, L = 5 .. 11, W = 1, 16
+    mblkit run examples/probe-spectral.toml      # Floquet probe, L = 6 .. 9, W = 1, 12
+    mblkit run examples/rho-vbar.toml            # static chain, L = 4 .. 10, W = 1, 16
 
 and then, in Python::
 
@@ -170,9 +170,16 @@ def model_weights(varrho: BinnedMatrixElementDensity, bins: LogBins) -> tuple[fl
 
 
 def _shades(n: int, cmap: str) -> list:
+    """n colours of a sequential colour map, avoiding its palest end."""
     import matplotlib
 
-    return list(matplotlib.colormaps[cmap](np.linspace(0.35, 0.95, max(n, 1))))
+    return list(matplotlib.colormaps[cmap](np.linspace(0.3, 0.85, max(n, 1))))
+
+
+def _distinct(n: int) -> list:
+    import matplotlib
+
+    return [matplotlib.colormaps["tab10"](k % 10) for k in range(n)]
 
 
 def _require(data: ProbeData, what: str) -> None:
@@ -224,7 +231,10 @@ def figure_spectral_overlay(data: ProbeData) -> Figure:
             keep = model > 0
             ax.loglog(x[keep], model[keep], "-", color=colour,
                       label=f"RM (measured varrho): F(0) = {F0:.3f}")
-        ax.set(xlabel=r"$|\omega|$", ylabel=r"$[S(\omega)]$", title=label)
+        top = max((line.get_ydata().max() for line in ax.lines if len(line.get_ydata())),
+                  default=1.0)
+        ax.set(xlabel=r"$|\omega|$", ylabel=r"$[S(\omega)]$", title=label,
+               ylim=(1e-7 * top, 3 * top))
         ax.legend(fontsize=6)
     return fig
 
@@ -237,7 +247,7 @@ def figure_rho_vbar(data: ProbeData) -> Figure:
     fig = Figure(figsize=(4.6, 3.6), constrained_layout=True)
     ax = fig.subplots()
     steepest = None
-    for colour, (label, pts) in zip(_shades(len(data.groups()), "plasma"),
+    for colour, (label, pts) in zip(_distinct(len(data.groups())),
                                     data.groups().items(), strict=True):
         L = np.array([p.L for p in pts])
         values = [pooled_rho_vbar(p.v_sum, p.reference_width) for p in pts]
