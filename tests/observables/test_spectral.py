@@ -285,6 +285,8 @@ def test_rho_vbar_grows_as_2_to_the_half_L_when_thermal_and_saturates_when_local
     (lambda: window_matrix_elements(np.arange(4.0), np.eye(4), lambda x: x[:2], fraction=0.5),
      "apply_operator returned"),
     (lambda: spectral_density(np.zeros(5), BINS), "5 slots"),
+    (lambda: window_matrix_elements(np.arange(4.0), np.eye(4)[:, :2], lambda x: x,
+                                    fraction=0.5), "full spectrum"),
 ])
 def test_bad_input(call, message):
     with pytest.raises(ValueError, match=message):

@@ -321,9 +321,9 @@ def window_matrix_elements(energies: np.ndarray, vectors: np.ndarray,
     """
     e = _as_energies(energies, period)
     dim = e.size
-    if vectors.ndim != 2 or vectors.shape[0] != dim:
-        raise ValueError(f"vectors have shape {vectors.shape}, expected ({dim}, {dim}) for "
-                         f"{dim} energies")
+    if vectors.shape != (dim, dim):
+        raise ValueError(f"vectors have shape {vectors.shape}, expected ({dim}, {dim}): the "
+                         f"window widths and the centre need the full spectrum")
     shifts = tuple(float(s) for s in shifts)
     if not shifts or not all(math.isfinite(s) for s in shifts):
         raise ValueError(f"shifts={shifts!r} is not allowed: give at least one finite shift")
