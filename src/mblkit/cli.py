@@ -50,6 +50,9 @@ def run(
                                                        "e.g. tcp://host:8786")] = None,
     merge_every: Annotated[float, typer.Option(help="seconds between merges of the journal "
                                                     "into the HDF5 store")] = 20.0,
+    blas_threads: Annotated[int, typer.Option(help="BLAS threads per realisation; results are "
+                                                   "bitwise independent of workers and "
+                                                   "executor for a fixed value")] = 1,
 ) -> None:
     """Run (or resume) a campaign: every missing realisation, committed one by one."""
     from mblkit.campaign.config import ConfigError, load_config
@@ -81,7 +84,8 @@ def run(
                            rate=f"{rate:.2f}/s")
 
             report = run_campaign(cfg, text, store_path, executor, workers, scheduler, update,
-                                  consolidate_seconds=merge_every)
+                                  consolidate_seconds=merge_every,
+                                  blas_threads=blas_threads)
     except (ConfigError, StoreError, ValueError) as err:
         _fail(str(err))
     console.print(f"{report.computed} realisations computed, {report.failed} failed, "

@@ -69,7 +69,7 @@ output = "{output}"
 
 [model]
 name = "brickwork"
-grid = {{ L = [4, 6], J = [0.02, 0.2] }}
+grid = {{ L = [4, 8], J = [0.02, 0.2] }}
 
 [[observables]]
 name = "gap_ratio"

@@ -32,24 +32,36 @@ def _limit_blas(threads: int) -> None:
     os.environ["NUMBA_NUM_THREADS"] = str(threads)
 
 
+def _limited(blas_threads: int, fn: Callable, *args: Any) -> Outcome:
+    """Run one task with exactly ``blas_threads`` BLAS threads, whatever the executor: LAPACK
+    rounds differently with different thread counts, so fixing it per task makes the results
+    bitwise independent of the number of workers and of the executor."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(blas_threads):
+        return _guarded(fn, *args)
+
+
 def plan_workers(requested: int | None, bytes_per_task: int, available: int,
-                 cores: int | None = None) -> tuple[int, int]:
-    """(workers, BLAS threads per worker): workers x threads <= cores, memory fits.
+                 blas_threads: int = 1, cores: int | None = None) -> int:
+    """Number of workers: workers x ``blas_threads`` <= cores, and their memory fits.
 
     ``requested`` None means as many as the cores and the memory allow.
     """
     cores = cores or os.cpu_count() or 1
     by_memory = max(1, available // max(bytes_per_task, 1))
-    workers = min(requested or cores, cores, by_memory)
-    return workers, max(1, cores // workers)
+    return max(1, min(requested or cores // blas_threads, cores // blas_threads, by_memory))
 
 
 class SerialExecutor:
     """Run tasks one after another in this process."""
 
+    def __init__(self, blas_threads: int = 1) -> None:
+        self.blas_threads = blas_threads
+
     def run(self, fn: Callable, tasks: Iterable[tuple]) -> Iterator[tuple[tuple, Outcome]]:
         for task in tasks:
-            yield task, _guarded(fn, *task)
+            yield task, _limited(self.blas_threads, fn, *task)
 
     def close(self) -> None:
         pass
@@ -60,6 +72,7 @@ class LocalPoolExecutor:
 
     def __init__(self, workers: int, blas_threads: int) -> None:
         self.workers = workers
+        self.blas_threads = blas_threads
         self.pool = ProcessPoolExecutor(workers, initializer=_limit_blas,
                                         initargs=(blas_threads,))
 
@@ -67,7 +80,7 @@ class LocalPoolExecutor:
         pending: dict = {}
         queue = iter(tasks)
         for task in queue:
-            pending[self.pool.submit(_guarded, fn, *task)] = task
+            pending[self.pool.submit(_limited, self.blas_threads, fn, *task)] = task
             if len(pending) >= 2 * self.workers:
                 break
         while pending:
@@ -77,7 +90,7 @@ class LocalPoolExecutor:
                 yield task, future.result()
                 nxt = next(queue, None)
                 if nxt is not None:
-                    pending[self.pool.submit(_guarded, fn, *nxt)] = nxt
+                    pending[self.pool.submit(_limited, self.blas_threads, fn, *nxt)] = nxt
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)
@@ -98,12 +111,14 @@ class DaskExecutor:
             self.client = Client(address)
         self.client.run(_limit_blas, blas_threads)
         self.workers = workers
+        self.blas_threads = blas_threads
 
     def run(self, fn: Callable, tasks: Iterable[tuple]) -> Iterator[tuple[tuple, Outcome]]:
         from dask.distributed import as_completed
 
         tasks = list(tasks)
-        futures = {self.client.submit(_guarded, fn, *t, pure=False): t for t in tasks}
+        futures = {self.client.submit(_limited, self.blas_threads, fn, *t, pure=False): t
+                   for t in tasks}
         for future in as_completed(futures):
             yield futures[future], future.result()
             future.release()

@@ -64,16 +64,21 @@ def run_campaign(config: CampaignConfig, config_text: str, store_path: Path,
                  executor: str = "local", workers: int | None = None,
                  scheduler: str | None = None,
                  progress: Callable[[int, int, int], None] | None = None,
-                 consolidate_seconds: float = 20.0) -> RunReport:
+                 consolidate_seconds: float = 20.0, blas_threads: int = 1) -> RunReport:
     """Run every missing realisation of ``config`` into the store at ``store_path``.
 
     ``progress(done, total, failures)`` is called at the start and after each realisation.
+    Every realisation runs with ``blas_threads`` BLAS threads whatever the executor and the
+    number of workers, so the stored numbers do not depend on either (LAPACK's rounding
+    depends on its thread count).
     Bad input (config, memory, store) raises before any realisation runs.
     """
     if executor not in EXECUTORS:
         raise ValueError(f"executor={executor!r} is not allowed: use one of {EXECUTORS}")
     if workers is not None and workers < 1:
         raise ValueError(f"workers={workers} is not allowed: it must be >= 1")
+    if blas_threads < 1:
+        raise ValueError(f"blas_threads={blas_threads} is not allowed: it must be >= 1")
     points = validate(config)
     params = config.points()
     try:
@@ -93,14 +98,14 @@ def run_campaign(config: CampaignConfig, config_text: str, store_path: Path,
         if progress is not None:
             progress(done, total, len(still_failed))
         biggest = max(point_memory(config, pt) for pt in points)
-        n_workers, blas = plan_workers(workers, biggest, available_memory())
+        n_workers = plan_workers(workers, biggest, available_memory(), blas_threads)
         n_workers = min(n_workers, max(1, len(todo)))
         if executor == "dask":
-            pool = DaskExecutor(scheduler, n_workers, blas)
+            pool = DaskExecutor(scheduler, n_workers, blas_threads)
         elif n_workers == 1:
-            pool = SerialExecutor()
+            pool = SerialExecutor(blas_threads)
         else:
-            pool = LocalPoolExecutor(n_workers, blas)
+            pool = LocalPoolExecutor(n_workers, blas_threads)
         last = time.monotonic()
         try:
             for (_, p, i), (status, payload) in pool.run(run_realisation,
