@@ -34,6 +34,10 @@ def plot_campaign(store: Path, folder: Path) -> list[Path]:
         from mblkit.figures.floquet import draw_all
 
         written += draw_all(store, folder)
+    if kind_of(config).name == "probe":
+        from mblkit.figures import resonance_model_ed
+
+        written += resonance_model_ed.draw_all(store, folder)
     return written
 
 

@@ -3,7 +3,16 @@
 from mblkit.models.brickwork import BrickworkCircuit
 from mblkit.models.bubble import BubbleChain, BubbleRealisation
 from mblkit.models.o3 import O3FloquetChain, O3HeisenbergChain
+from mblkit.models.probe import ProbeFloquetChain, ProbeStaticChain
 from mblkit.models.xxz import XXZChain
 
-__all__ = ["BrickworkCircuit", "BubbleChain", "BubbleRealisation", "O3FloquetChain",
-           "O3HeisenbergChain", "XXZChain"]
+__all__ = [
+           "BrickworkCircuit",
+           "BubbleChain",
+           "BubbleRealisation",
+           "O3FloquetChain",
+           "O3HeisenbergChain",
+           "ProbeFloquetChain",
+           "ProbeStaticChain",
+           "XXZChain",
+]
