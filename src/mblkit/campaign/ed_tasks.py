@@ -10,6 +10,7 @@ from mblkit.models import BubbleChain, BubbleRealisation, O3HeisenbergChain, XXZ
 from mblkit.observables import (
     gap_ratio,
     half_chain_entropy,
+    magnetisation,
     mean_gap_ratio,
     single_site_purity,
 )
@@ -87,13 +88,32 @@ def obs_gap_ratio(spec: ObservableSpec, spectrum: Spectrum, point: Point) -> dic
 
 
 def obs_purity(spec: ObservableSpec, spectrum: Spectrum, point: Point) -> dict:
-    """Single-site purity averaged over the central fraction of eigenstates, per site."""
+    """Single-site purity gamma_i = Tr rho_i^2 of the central fraction of eigenstates at the
+    selected sites; in a U(1) sector 2 <S^z_i>^2 + 1/2 (``ergodic-bubble-inclusions.txt`` Eq. 5).
+
+    Per realisation: ``purity_sites`` (mean over states, one per site) and ``purity_products``
+    (mean over states of gamma_i gamma_j, sites x sites) - the moments from which the Pearson
+    correlation of Eq. 7, pooled over states and realisations, is exact
+    (:func:`mblkit.stats.pooled_pearson`) - and a histogram of gamma on [1/2, 1].
+    """
     vectors = spectrum.vectors[:, _central(len(spectrum), spec.fraction)]
     gamma = single_site_purity(vectors, basis_of(point))[:, sites_of(spec, point.model.L)]
     counts, _ = np.histogram(gamma, bins=spec.bins, range=(0.5, 1.0))
     return {"scalars": {"purity": float(gamma.mean())},
-            "arrays": {"purity_sites": gamma.mean(axis=0)},
+            "arrays": {"purity_sites": gamma.mean(axis=0),
+                       "purity_products": gamma.T @ gamma / len(gamma)},
             "histograms": {"purity": counts.astype(np.int64)}}
+
+
+def obs_magnetisation(spec: ObservableSpec, spectrum: Spectrum, point: Point) -> dict:
+    """Histogram of <n|S^z_i|n> (S^z = sigma^z / 2, range [-1/2, 1/2]) over the central
+    fraction of eigenstates, one row per selected site: counts of shape (sites, bins)
+    (``ergodic-bubble-inclusions.txt`` SM B, Fig. 7, which plots sigma^z = 2 S^z)."""
+    vectors = spectrum.vectors[:, _central(len(spectrum), spec.fraction)]
+    sz = magnetisation(vectors, basis_of(point))[:, sites_of(spec, point.model.L)]
+    counts = np.stack([np.histogram(column, bins=spec.bins, range=(-0.5, 0.5))[0]
+                       for column in sz.T])
+    return {"histograms": {"magnetisation": counts.astype(np.int64)}}
 
 
 def obs_entanglement(spec: ObservableSpec, spectrum: Spectrum, point: Point) -> dict:
@@ -104,7 +124,7 @@ def obs_entanglement(spec: ObservableSpec, spectrum: Spectrum, point: Point) -> 
 
 
 OBSERVABLES = {"gap_ratio": obs_gap_ratio, "purity": obs_purity,
-               "entanglement": obs_entanglement}
+               "magnetisation": obs_magnetisation, "entanglement": obs_entanglement}
 
 
 def run(config: CampaignConfig, point: Point, rng: np.random.Generator) -> dict:

@@ -39,7 +39,9 @@ def open_results(path: str | Path):
     """The campaign at ``path`` as an xarray Dataset with the grid axes as coordinates.
 
     Data variables: ``<scalar>`` (mean), ``<scalar>_sem``, ``n_realisations``, and the merged
-    histogram counts ``hist_<name>`` with a trailing ``bin_<name>`` dimension.
+    histogram counts ``hist_<name>`` with a trailing ``bin_<name>`` dimension (``bin_<name>_0``,
+    ``bin_<name>_1``, ... for histograms of several dimensions); a histogram whose shape
+    differs between points (one row per site, with L on the grid) is left out.
     """
     import xarray as xr
 
@@ -60,10 +62,14 @@ def open_results(path: str | Path):
         for name, counts in store.load_point(p).histograms.items():
             hists.setdefault(name, [None] * store.n_points)[p] = counts
     for name, per_point in hists.items():
-        width = max(len(c) for c in per_point if c is not None)
-        stacked = np.array([c if c is not None else np.zeros(width, np.int64)
-                            for c in per_point]).reshape(*shape, width)
-        data[f"hist_{name}"] = ([*axes, f"bin_{name}"], stacked)
+        first = next(c for c in per_point if c is not None)
+        if any(c is not None and c.shape != first.shape for c in per_point):
+            continue  # bins differ between points (e.g. one row per site at each L)
+        stacked = np.array([c if c is not None else np.zeros_like(first)
+                            for c in per_point]).reshape(*shape, *first.shape)
+        bins = [f"bin_{name}"] if first.ndim == 1 else [f"bin_{name}_{k}"
+                                                         for k in range(first.ndim)]
+        data[f"hist_{name}"] = ([*axes, *bins], stacked)
     attrs = {"config": store.config_text, "config_hash": store.config_hash,
              "metadata": json.dumps(store.metadata)}
     return xr.Dataset(data, coords={a: grid[a] for a in axes}, attrs=attrs)

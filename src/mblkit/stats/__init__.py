@@ -1,6 +1,16 @@
-"""Statistics on campaign results: mergeable log-binned histograms and fits with errors."""
+"""Statistics on campaign results: mergeable log-binned histograms, fits with errors, pooled
+correlations and features (crossings, peaks) of measured curves."""
 
-from mblkit.stats.fits import PowerLawFit, fit_power_law
+from mblkit.stats.correlation import Correlation, pooled_pearson
+from mblkit.stats.curves import Feature, crossing, peak
+from mblkit.stats.fits import (
+    OffsetExponentialFit,
+    PowerLawFit,
+    fit_offset_exponential,
+    fit_power_law,
+)
 from mblkit.stats.histograms import LogBins, density, merge
 
-__all__ = ["LogBins", "PowerLawFit", "density", "fit_power_law", "merge"]
+__all__ = ["Correlation", "Feature", "LogBins", "OffsetExponentialFit", "PowerLawFit",
+           "crossing", "density", "fit_offset_exponential", "fit_power_law", "merge", "peak",
+           "pooled_pearson"]

@@ -80,3 +80,55 @@ def fit_power_law(counts: np.ndarray, bins: LogBins, window: tuple[float, float]
         boot = np.asarray(boot)
         error = float(np.std(boot[np.isfinite(boot)], ddof=1))
     return PowerLawFit(slope, error, amplitude, float(lo), float(hi), used, n)
+
+
+@dataclass(frozen=True)
+class OffsetExponentialFit:
+    """y = offset + amplitude e^{-x / length}, weighted least squares; errors are the square
+    roots of the covariance diagonal for the given (absolute) sigmas; ``chi2`` / ``dof``
+    measures whether those sigmas describe the scatter."""
+
+    offset: float
+    offset_error: float
+    amplitude: float
+    amplitude_error: float
+    length: float
+    length_error: float
+    chi2: float
+    dof: int
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.offset + self.amplitude * np.exp(-np.asarray(x, dtype=float) / self.length)
+
+
+def fit_offset_exponential(x: np.ndarray, y: np.ndarray, sigma: np.ndarray
+                           ) -> OffsetExponentialFit:
+    """Fit y = y_0 + A e^{-x / xi} (``ergodic-bubble-inclusions.txt`` SM C, Fig. 9:
+    gamma_XXZ - gamma_i = gamma_0 + A e^{-i / xi}) with standard errors ``sigma``.
+
+    Needs at least four points (three parameters and one degree of freedom) and sigma > 0.
+    """
+    from scipy.optimize import curve_fit
+
+    x, y, sigma = (np.asarray(a, dtype=float) for a in (x, y, sigma))
+    if not (x.shape == y.shape == sigma.shape) or x.ndim != 1:
+        raise ValueError(f"x, y and sigma must be 1-d of one shape, got {x.shape}, {y.shape}, "
+                         f"{sigma.shape}")
+    if len(x) < 4:
+        raise ValueError(f"{len(x)} points are too few: the fit has three parameters and "
+                         f"needs at least four points")
+    if not np.all(np.isfinite(sigma) & (sigma > 0)):
+        raise ValueError("sigma must be finite and > 0 at every point")
+
+    def model(t, y0, a, xi):
+        return y0 + a * np.exp(-t / xi)
+
+    span = float(x.max() - x.min()) or 1.0
+    guess = (float(y[np.argmax(x)]), float(y[np.argmin(x)] - y[np.argmax(x)]), span / 3)
+    params, cov = curve_fit(model, x, y, p0=guess, sigma=sigma, absolute_sigma=True,
+                            bounds=([-np.inf, -np.inf, 1e-3 * span], np.inf), maxfev=20000)
+    errors = np.sqrt(np.diag(cov))
+    chi2 = float(np.sum(((y - model(x, *params)) / sigma) ** 2))
+    return OffsetExponentialFit(float(params[0]), float(errors[0]), float(params[1]),
+                                float(errors[1]), float(params[2]), float(errors[2]), chi2,
+                                len(x) - 3)
