@@ -156,11 +156,19 @@ def summary(store: Annotated[Path, typer.Argument(help="campaign store (.h5)")])
 def plot(
     store: Annotated[Path, typer.Argument(help="campaign store (.h5)")],
     out: Annotated[Path | None, typer.Option(help="folder for the figures")] = None,
+    reference: Annotated[Path | None, typer.Option(
+        help="bubble campaigns: the store of the bubble-less chain (model 'xxz')")] = None,
 ) -> None:
     """Figures of the stored disorder averages (PNG and PDF)."""
     from mblkit.figures.campaign import plot_campaign
 
     _open_store(store)
+    if reference is not None:
+        _open_store(reference)
     folder = out or store.with_suffix("")
-    for path in plot_campaign(store, folder):
+    try:
+        written = plot_campaign(store, folder, reference)
+    except ValueError as err:
+        _fail(str(err))
+    for path in written:
         console.print(f"saved {path}")

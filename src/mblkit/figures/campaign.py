@@ -18,9 +18,10 @@ REFERENCE_LINES = {"gap_ratio": ((R_GOE_LARGE_N, "GOE"), (R_POISSON, "Poisson"))
 FLOQUET_REFERENCE_LINES = {"gap_ratio": ((R_CUE_LARGE_N, "CUE"), (R_POISSON, "Poisson"))}
 
 
-def plot_campaign(store: Path, folder: Path) -> list[Path]:
+def plot_campaign(store: Path, folder: Path, reference: Path | None = None) -> list[Path]:
     """Every figure that fits a campaign store: its scalars, and the paper's figures where the
-    stored observables make them (Floquet resonance statistics: Figs. 2-5)."""
+    stored observables make them (Floquet resonance statistics: Figs. 2-5; a bubble campaign,
+    with its bubble-less ``reference`` store if given: ergodic-bubble Figs. 2-9)."""
     from mblkit.campaign.config import parse_config
     from mblkit.campaign.results import open_results
     from mblkit.campaign.store import CampaignStore
@@ -34,6 +35,13 @@ def plot_campaign(store: Path, folder: Path) -> list[Path]:
         from mblkit.figures.floquet import draw_all
 
         written += draw_all(store, folder)
+    if config.model.name == "bubble":
+        from mblkit.figures import bubble
+
+        written += bubble.draw_all(store, folder, reference)
+    elif reference is not None:
+        raise ValueError(f"--reference is for bubble campaigns; {store} holds model "
+                         f"{config.model.name!r}")
     if kind_of(config).name == "probe":
         from mblkit.figures import resonance_model_ed
 
