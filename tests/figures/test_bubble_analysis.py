@@ -86,6 +86,11 @@ def test_plot_with_reference_draws_figures_2_to_9(tmp_path):
         path.write_text(text)
         cfg, raw = load_config(path)
         run_campaign(cfg, raw, output_path(cfg, path), workers=1)
+    alone = CliRunner().invoke(app, ["plot", str(tmp_path / "chain.h5"), "--out",
+                                     str(tmp_path / "alone")])
+    assert alone.exit_code == 0, alone.output
+    for fig in (2, 3, 4, 5, 7):   # Fig. 9 needs the reference
+        assert list((tmp_path / "alone").glob(f"fig{fig}_*.png")), fig
     result = CliRunner().invoke(app, ["plot", str(tmp_path / "chain.h5"), "--reference",
                                       str(tmp_path / "ref.h5"), "--out", str(tmp_path / "f")])
     assert result.exit_code == 0, result.output

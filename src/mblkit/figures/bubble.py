@@ -33,7 +33,18 @@ Points = list[bd.BubblePoint]
 
 
 def _colours(n: int, cmap: str = "viridis") -> list:
-    return list(matplotlib.colormaps[cmap](np.linspace(0.0, 0.9, max(n, 1))))
+    return list(matplotlib.colormaps[cmap](np.linspace(0.0, 0.9, n)))
+
+
+def _panels(n: int, width: float, height: float, **kw):
+    """n panels in rows of at most four; returns the figure and the first n axes."""
+    cols = min(n, 4)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False,
+                             constrained_layout=True, **kw)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.ravel()[:n])
 
 
 def _sizes(points: Points) -> list[int]:
@@ -51,6 +62,9 @@ def _reference_for(reference: Points, L: int, W: float, offset: int = 2
 
 
 def _gap_panel(ax, points: Points, label: str) -> None:
+    if not points:
+        ax.set(title=f"{label}: no data")
+        return
     sizes = _sizes(points)
     for L, c in zip(sizes, _colours(len(sizes)), strict=True):
         w, r, e = bd.gap_ratio_curve(points, L=L)
@@ -111,7 +125,8 @@ def figure_3(chain: Points, reference: Points, overlay: bool = True) -> Figure:
                         color=c, ls="--", lw=0.9)
         ax.set(xlabel="distance d to the bubble", ylabel=r"$\bar\gamma_d$",
                title=f"L = {L}, $n_{{GOE}}$ = {points[0].n_goe}")
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
     return fig
 
 
@@ -152,9 +167,8 @@ def figure_5(chain: Points, reference: Points) -> Figure:
     bubble at each L, dashed: the reference at L + 2."""
     points = [p for p in chain if p.products is not None]
     disorders, sizes = _disorders(points), _sizes(points)
-    fig, axes = plt.subplots(1, len(disorders), figsize=(3.4 * len(disorders), 3.4),
-                             squeeze=False, constrained_layout=True, sharey=True)
-    for ax, W in zip(axes[0], disorders, strict=True):
+    fig, axes = _panels(len(disorders), 3.4, 3.2, sharey=True)
+    for ax, W in zip(axes, disorders, strict=True):
         for L, c in zip(sizes, _colours(len(sizes), "plasma"), strict=True):
             found = bd.select(points, L=L, W=W)
             if found:
@@ -168,8 +182,9 @@ def figure_5(chain: Points, reference: Points) -> Figure:
                             ls="--", marker="s", ms=2, capsize=2, label=f"no bubble, {L + 2}")
         ax.axhline(0, color="0.5", lw=0.6)
         ax.set(xlabel="r", title=f"W = {W:g}")
-        ax.legend(fontsize=6)
-    axes[0][0].set_ylabel("C(r)")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=6)
+    axes[0].set_ylabel("C(r)")
     return fig
 
 
@@ -205,9 +220,8 @@ def figure_7(chain: Points, reference: Points, L: int | None = None) -> Figure:
     points = [p for p in chain if p.magnetisation is not None]
     L = max(_sizes(points)) if L is None else L
     disorders = _disorders(bd.select(points, L=L))
-    fig, axes = plt.subplots(1, len(disorders), figsize=(3.4 * len(disorders), 3.2),
-                             squeeze=False, constrained_layout=True)
-    for ax, W in zip(axes[0], disorders, strict=True):
+    fig, axes = _panels(len(disorders), 3.4, 3.0)
+    for ax, W in zip(axes, disorders, strict=True):
         x, groups = bd.magnetisation_by_distance(bd.only(points, L=L, W=W))
         for (d, density), c in zip(groups.items(), _colours(len(groups), "plasma"),
                                    strict=True):
@@ -217,8 +231,9 @@ def figure_7(chain: Points, reference: Points, L: int | None = None) -> Figure:
             x_ref, ref_groups = bd.magnetisation_by_distance(ref[0])
             ax.plot(x_ref, ref_groups[-1], color="k", lw=1.2, label=f"no bubble, {L + 2}")
         ax.set(xlabel=r"$\langle S^z_i\rangle$", yscale="log", title=f"L = {L}, W = {W:g}")
-        ax.legend(fontsize=6)
-    axes[0][0].set_ylabel("probability density")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=6)
+    axes[0].set_ylabel("probability density")
     return fig
 
 
@@ -228,9 +243,8 @@ def figure_8(scan: Points, reference: Points) -> Figure:
     points = [p for p in scan if p.purity is not None]
     L = max(_sizes(points))
     disorders = _disorders(bd.select(points, L=L))
-    fig, axes = plt.subplots(1, len(disorders), figsize=(3.4 * len(disorders), 3.4),
-                             squeeze=False, constrained_layout=True)
-    for ax, W in zip(axes[0], disorders, strict=True):
+    fig, axes = _panels(len(disorders), 3.4, 3.2)
+    for ax, W in zip(axes, disorders, strict=True):
         rows = sorted(bd.select(points, L=L, W=W), key=lambda p: p.n_goe)
         profiles = [bd.purity_vs_distance(p) for p in rows]
         n_goe = [p.n_goe for p in rows]
@@ -245,7 +259,7 @@ def figure_8(scan: Points, reference: Points) -> Figure:
             ax.axhline(g_xxz, color="k", lw=1, label=f"no bubble, L = {L}")
         ax.set(xlabel=r"$n_{GOE}$", title=f"L = {L}, W = {W:g}")
         ax.legend(fontsize=6)
-    axes[0][0].set_ylabel(r"$\bar\gamma_d$")
+    axes[0].set_ylabel(r"$\bar\gamma_d$")
     return fig
 
 
