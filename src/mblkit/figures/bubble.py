@@ -27,7 +27,6 @@ from matplotlib.figure import Figure
 from mblkit.figures import bubble_data as bd
 from mblkit.models.bubble import PAPER_BETA
 from mblkit.observables.levels import R_GOE_LARGE_N, R_POISSON
-from mblkit.phenomenology.bubble_avalanche import fit_avalanche_model, purity_model
 
 Points = list[bd.BubblePoint]
 
@@ -102,7 +101,7 @@ def figure_2(chain: Points, reference: Points) -> Figure:
 def figure_3(chain: Points, reference: Points, overlay: bool = True) -> Figure:
     """Fig. 3: purity vs distance from the bubble, one panel per L, one curve per W; shaded:
     gamma_XXZ +- sem of the reference at L + 2; dashed: Eq. 6 with (p, xi) fitted per curve
-    (:func:`mblkit.phenomenology.bubble_avalanche.fit_avalanche_model`)."""
+    (:func:`mblkit.figures.bubble_data.fit_avalanche`)."""
     points = [p for p in chain if p.purity is not None]
     sizes = _sizes(points)
     fig, axes = plt.subplots(1, len(sizes), figsize=(4.2 * len(sizes), 3.6), squeeze=False,
@@ -119,10 +118,8 @@ def figure_3(chain: Points, reference: Points, overlay: bool = True) -> Figure:
             g_xxz, g_err = bd.reference_purity(ref)
             ax.axhspan(g_xxz - g_err, g_xxz + g_err, color=c, alpha=0.25, lw=0)
             if overlay and len(d) >= 3 and np.all(e > 0) and 0.5 < g_xxz <= 1.0:
-                fit = fit_avalanche_model(d, g, e, g_xxz, point.n_goe, L)
-                dd = np.linspace(0, d.max(), 60)
-                ax.plot(dd, purity_model(dd, fit.xi, fit.p, g_xxz, point.n_goe, L),
-                        color=c, ls="--", lw=0.9)
+                fit = bd.fit_avalanche(point, ref)
+                ax.plot(fit.d, fit.model, color=c, ls="--", lw=0.9)
         ax.set(xlabel="distance d to the bubble", ylabel=r"$\bar\gamma_d$",
                title=f"L = {L}, $n_{{GOE}}$ = {points[0].n_goe}")
         if ax.get_legend_handles_labels()[0]:
@@ -263,9 +260,16 @@ def figure_8(scan: Points, reference: Points) -> Figure:
     return fig
 
 
-def figure_9(chain: Points, reference: Points, L: int | None = None) -> Figure:
+#: A gamma_0 whose error exceeds this (the whole range of gamma - 1/2) is not constrained by the
+#: data (a flat or straight profile over few distances) and is left out of Fig. 9's lower panel.
+UNCONSTRAINED = 0.5
+
+
+def figure_9(chain: Points, reference: Points, L: int | None = None, overlay: bool = True
+             ) -> Figure:
     """Fig. 9 (SM C): (top) gamma_XXZ(L + 2) - gamma_d vs d at size L (default: the largest)
-    with the fits gamma_0 + A e^{-d/xi}; (bottom) gamma_0 vs W for every L."""
+    with the fits gamma_0 + A e^{-d/xi} (dashed) and Eq. 6 fitted (dotted); (bottom) gamma_0
+    vs W for every L, leaving out fits with an error above :data:`UNCONSTRAINED`."""
     points = [p for p in chain if p.purity is not None]
     sizes = _sizes(points)
     L = max(sizes) if L is None else L
@@ -280,9 +284,13 @@ def figure_9(chain: Points, reference: Points, L: int | None = None) -> Figure:
                      label=f"W = {W:g}")
         dd = np.linspace(0, fit.d.max(), 60)
         top.plot(dd, fit.fit(dd), color=c, ls="--", lw=0.9)
+        if overlay:
+            avalanche = bd.fit_avalanche(bd.only(points, L=L, W=W), ref)
+            top.plot(avalanche.d, avalanche.gamma_xxz - avalanche.model, color=c, ls=":",
+                     lw=0.9)
     top.axhline(0, color="0.5", lw=0.6)
     top.set(xlabel="distance d", ylabel=r"$\bar\gamma_{XXZ} - \bar\gamma_d$",
-            title=f"L = {L}; dashed: $\\gamma_0 + A e^{{-d/\\xi}}$")
+            title=f"L = {L}; dashed: $\\gamma_0 + A e^{{-d/\\xi}}$, dotted: Eq. 6")
     top.legend(fontsize=7)
     for size, c in zip(sizes, _colours(len(sizes), "plasma"), strict=True):
         rows = []
@@ -290,7 +298,8 @@ def figure_9(chain: Points, reference: Points, L: int | None = None) -> Figure:
             ref = _reference_for(reference, size, W)
             if ref is not None and (size - 1) // 2 >= 3:
                 fit = bd.fit_distance_decay(bd.only(points, L=size, W=W), ref)
-                rows.append((W, fit.gamma0, fit.gamma0_error))
+                if fit.gamma0_error <= UNCONSTRAINED:
+                    rows.append((W, fit.gamma0, fit.gamma0_error))
         if rows:
             bottom.errorbar(*zip(*rows, strict=True), marker="o", capsize=2, color=c,
                             label=f"L = {size}")

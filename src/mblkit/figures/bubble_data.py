@@ -31,6 +31,7 @@ import numpy as np
 from mblkit.campaign.config import parse_config
 from mblkit.campaign.store import CampaignStore
 from mblkit.models.bubble import PAPER_BETA
+from mblkit.phenomenology.bubble_avalanche import AvalancheFit, fit_avalanche_model, purity_model
 from mblkit.stats import (
     Correlation,
     Feature,
@@ -239,6 +240,29 @@ def fit_distance_decay(point: BubblePoint, reference: BubblePoint) -> DistanceFi
     fit = fit_offset_exponential(d, g_xxz - gamma, sem)
     return DistanceFit(d, g_xxz - gamma, sem, fit, fit.offset,
                        float(np.hypot(fit.offset_error, g_err)))
+
+
+@dataclass(frozen=True)
+class AvalancheOverlay:
+    """Eq. 6 fitted to one purity profile: (p, xi) in ``fit``, the model's gamma_d at the
+    measured distances ``d`` in ``model``, and gamma_XXZ of the reference it used."""
+
+    d: np.ndarray
+    model: np.ndarray
+    gamma_xxz: float
+    fit: AvalancheFit
+
+
+def fit_avalanche(point: BubblePoint, reference: BubblePoint, exponent: float = 0.5
+                  ) -> AvalancheOverlay:
+    """Fit the avalanche model of Eq. 6 / SM D (p and xi free; n_GOE and L of the point;
+    gamma_XXZ from the reference) to the purity profile, weighted by its standard errors.
+    The model lives on sites: it is evaluated at the integer distances only."""
+    d, gamma, sem = purity_vs_distance(point)
+    g_xxz, _ = reference_purity(reference)
+    fit = fit_avalanche_model(d, gamma, sem, g_xxz, point.n_goe, point.L, exponent)
+    model = purity_model(d, fit.xi, fit.p, g_xxz, point.n_goe, point.L, exponent)
+    return AvalancheOverlay(d, model, g_xxz, fit)
 
 
 def best_beta(points: list[BubblePoint], **params) -> Feature:
