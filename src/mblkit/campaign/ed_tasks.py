@@ -62,7 +62,7 @@ def memory(config: CampaignConfig, point: Point) -> int:
 
     * PARDISO: 8 dim^1.5 doubles plus 0.3 GB of Python, SciPy and MKL; measured peaks XXZ
       0.25 GB at dim 12 870, 0.53 GB at 48 620, 4.3 GB at 184 756; bubble (n_GOE = 4) 0.29 GB
-      at 13 728, 0.47 GB at 25 740 (L = 16, 18 with the bubble still to be measured);
+      at 13 728, 0.47 GB at 25 740, 0.99 GB at 51 480 (L = 16; estimate 1.05 GB);
     * SuperLU: 30 dim^1.5 complex numbers (measured 0.35 GB at 12 870, 4.2 GB at 48 620).
     """
     dim = basis_of(point).dim
