@@ -60,9 +60,10 @@ def check(config: CampaignConfig, point: Point, index: int) -> None:
 def memory(config: CampaignConfig, point: Point) -> int:
     """Dense ED: LAPACK's peak. Interior, for the method "auto" will take:
 
-    * PARDISO: 8 dim^1.5 doubles plus 0.3 GB of Python, SciPy and MKL; measured peaks XXZ
+    * PARDISO: 13 dim^1.5 doubles plus 0.3 GB of Python, SciPy and MKL; measured peaks XXZ
       0.25 GB at dim 12 870, 0.53 GB at 48 620, 4.3 GB at 184 756; bubble (n_GOE = 4) 0.29 GB
-      at 13 728, 0.47 GB at 25 740, 0.99 GB at 51 480 (L = 16; estimate 1.05 GB);
+      at 13 728, 0.47 GB at 25 740, 0.99 GB at 51 480 (L = 16), 8.6 GB at 194 480 (L = 18,
+      estimate 9.1 GB; the bubble closes the chain into a ring and the factor fills more);
     * SuperLU: 30 dim^1.5 complex numbers (measured 0.35 GB at 12 870, 4.2 GB at 48 620).
     """
     dim = basis_of(point).dim
@@ -71,7 +72,7 @@ def memory(config: CampaignConfig, point: Point) -> int:
     if config.solver.method == "full":
         return dense_memory(dim, dtype)
     if dtype == np.float64 and dim >= PARDISO_MIN_DIM and pardiso_available():
-        return int(8 * dim**1.5 * 8 + 3e8)
+        return int(13 * dim**1.5 * 8 + 3e8)
     return int(30 * dim**1.5 * 16)
 
 
