@@ -151,7 +151,8 @@ def figure_4(chain: Points, reference: Points, distance: int | None = None) -> F
         if ref_rows:
             axes[1].errorbar(*zip(*ref_rows, strict=True), marker="s", capsize=2, color=c,
                              label=f"W = {W:g}")
-    axes[0].set(xlabel="L", ylabel=rf"$\bar\gamma_{{d={distance}}}$", title="chain + bubble")
+    axes[0].set(xlabel="L", ylabel=rf"$\bar\gamma_{{d={distance}}}$", title="chain + bubble",
+                xticks=sizes)
     axes[1].set(xlabel="L", ylabel=r"$\bar\gamma_{XXZ}$", title="chain alone (L sites)")
     for ax in axes:
         if ax.get_legend_handles_labels()[0]:
