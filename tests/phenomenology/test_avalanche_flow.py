@@ -166,7 +166,12 @@ def test_critical_scaling_eq19_eq20():
         off = d[-1] / critical_alpha_excess_continuum(k[-1], eps_c)
         expected = math.sqrt(-math.log(eps_c) / (2 * (1 - math.sqrt(eps_c))))
         assert off > 1.1 and off == pytest.approx(expected * (1 + c / k[-1]), rel=1e-3)
-        # collars grow like eps_c^{-k/2} sqrt(k) (main text regime (ii)), not eps_c^{-k}
+        # Eq. 20 as printed, (a/2) sqrt(|log eps_c| / 2) sqrt(k eps_c^{-k}): same growth, and
+        # the flow's collar is smaller by the inverse of the same prefactor ratio
+        eq20 = 0.5 * math.sqrt(-math.log(eps_c) / 2) * np.sqrt(k * eps_c ** -k.astype(float))
+        assert crit.collar[top - 1] / eq20[-1] == pytest.approx(
+            1 / (expected * (1 + c / k[-1])), rel=1e-3)
+        # collars grow like sqrt(k eps_c^{-k}) = sqrt(k) eps_c^{-k/2} (Eq. 20; regime (ii))
         growth = crit.collar[1:top] / crit.collar[:top - 1]
         np.testing.assert_allclose(growth[-4:], eps_c**-0.5 * np.sqrt(k[-4:] / k[-5:-1]),
                                    rtol=0.5 * c / k[-5])
@@ -184,6 +189,17 @@ def test_exponents_nu_minus_nu_plus():
         assert 0.5 < nu_m.value < 1 and 1 < nu_p.value < 2
         assert nu_m.value == pytest.approx(float(pred_m), rel=0.015)
         assert nu_p.value == pytest.approx(float(pred_p), rel=0.05)
+        # nu_+ depends on the window: the slope falls towards 2 nu_- as the window nears eps_c;
+        # the reported value is the innermost window's, the systematic the spread of the others
+        assert nu_p.windows[0, 0] < 2e-14 and nu_p.windows[-1, 1] > 5e-5
+        assert pred_p < nu_p.value < nu_p.window_values[-1]
+        if K == 1e6:  # the case: one window over all offsets gives 1.199
+            full = measure_nu_plus(K, offsets=nu_p.offsets / nu_p.eps_c, window_decades=20.0)
+            assert full.systematic == 0 and full.window_values.size == 1
+            assert nu_p.value < full.value == pytest.approx(1.199, abs=1e-3)
+        assert nu_p.systematic == pytest.approx(np.max(np.abs(nu_p.window_values - nu_p.value)))
+        assert 0.01 < nu_p.systematic < 0.05
+        assert abs(nu_p.value - pred_p) < 1.5 * nu_p.systematic
         minus.append(nu_m.value)
         plus.append(nu_p.value)
     assert minus[0] > minus[1] > minus[2] and plus[0] > plus[2]

@@ -27,7 +27,7 @@ converged. Functions of eps accept arrays and iterate all eps values together.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -377,8 +377,14 @@ def critical_collar(k: np.ndarray, eps_c: float, *, d_s: float = 2.0, a: float =
     """l_k = (s a / 2) k / delta alpha_k at eps_c (SM Eq. 20), with the discrete delta alpha_k.
 
     l_k = (a / 2) sqrt(k (1 - sqrt(eps_c))) eps_c^{-k/2} / (1 + c / k): collars grow like
-    eps_c^{-k/2} (main text regime (ii)); the text of Eq. 20 as extracted prints eps_c^{-k} and
-    the continuum prefactor. Units of a.
+    sqrt(k) eps_c^{-k/2} (main text regime (ii)). This is the growth Eq. 20 prints:
+    sqrt(k eps_c^{-k}) = sqrt(k) eps_c^{-k/2} (the exponent -k sits under the square root; there
+    is no misprint in the k dependence). The code departs from Eq. 20 only in the prefactor:
+    Eq. 20 inserts the continuum delta alpha_k of Eq. 19 into Eq. 16, l_k = (s a / 2) k /
+    delta alpha_k = (a / 2) sqrt(|log eps_c| / 2) sqrt(k eps_c^{-k}), while the discrete flow
+    (Eqs. 15-16, which the iteration solves) has delta alpha_k of
+    :func:`critical_alpha_excess_discrete`; the ratio of the two prefactors is
+    sqrt(|log eps_c| / (2 (1 - sqrt eps_c))) (tested). Units of a.
     """
     s = entropy_density(d_s, a)
     kk = np.asarray(k, dtype=np.float64)
@@ -411,12 +417,22 @@ def discrete_exponents(eps_c: float | np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 @dataclass(frozen=True)
 class ExponentFit:
-    """A measured exponent of SM Eqs. 23-24: value, offsets |eps - eps_c| used, fitted data."""
+    """A measured exponent of SM Eqs. 23-24: value, offsets |eps - eps_c| used, fitted data.
+
+    ``value`` is the fit over the window nearest eps_c (the exponent is a limit eps -> eps_c).
+    Where the fit is repeated over sub-windows (:func:`measure_nu_plus`), ``windows`` holds their
+    (lower, upper) relative offsets, ``window_values`` the exponent fitted in each, and
+    ``systematic`` = max |window_values - value|, the window's systematic uncertainty (0 and
+    empty arrays when a single window is used).
+    """
 
     value: float
     offsets: np.ndarray
     data: np.ndarray
     eps_c: float
+    windows: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    window_values: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    systematic: float = 0.0
 
 
 def measure_nu_minus(K: float, *, offsets: np.ndarray | None = None, d_s: float = 2.0,
@@ -443,12 +459,20 @@ def measure_nu_minus(K: float, *, offsets: np.ndarray | None = None, d_s: float 
 
 
 def measure_nu_plus(K: float, *, offsets: np.ndarray | None = None, d_s: float = 2.0,
-                    a: float = 1.0) -> ExponentFit:
-    """nu_+ from L_+ = eps^{-k*} ~ (eps - eps_c)^{-nu_+} (SM Eq. 24), measured on the flow.
+                    a: float = 1.0, window_decades: float = 4.0) -> ExponentFit:
+    """nu_+ from L_+ = eps^{-k*} ~ (eps - eps_c)^{-nu_+} (SM Eq. 24), with its window dependence.
 
     k*(eps) is an integer staircase, so nu_+ = -log(eps_c) * (slope of k* against
     -log(eps - eps_c)) is fitted over many points: default 200 relative offsets
-    logarithmically spaced in [1e-14, 1e-4] above eps_hi, the thermal end of a 1e-15 bracket.
+    logarithmically spaced in [1e-14, 1e-4] above eps_hi, the thermal end of a 1e-15 bracket
+    (offsets much below 1e-14 are not resolved in float64). The slope drifts with the window:
+    at K = 1e6 it is 1.18 over [1e-14, 1e-10], 1.20 over the whole range and 1.21 over
+    [1e-8, 1e-4], falling towards the linearised 2 nu_- (:func:`discrete_exponents`) as the
+    window approaches eps_c. So the fit is repeated over sub-windows ``window_decades`` wide,
+    slid in steps of one decade across the offsets (the last one ends at the largest offset);
+    ``value`` is the sub-window nearest eps_c,
+    ``systematic`` the largest departure of the others from it, ``window_values`` all of them
+    (one window, systematic 0, when the offsets span less than ``window_decades``).
     ``data`` holds k*.
     """
     _, hi = critical_eps_bracket(K, d_s=d_s, a=a, tol=1e-15)
@@ -456,9 +480,30 @@ def measure_nu_plus(K: float, *, offsets: np.ndarray | None = None, d_s: float =
     rel = np.logspace(-14, -4, 200) if offsets is None else np.asarray(offsets, dtype=float)
     if np.any(rel <= 0) or np.any(rel >= 1):
         raise ValueError(f"offsets={offsets!r} are not allowed: relative offsets lie in (0, 1)")
+    window_decades = check_positive("window_decades", window_decades)
     eps = hi * (1.0 + rel)
     e, _, k_star, _ = _final(eps, K, d_s, a, DEFAULT_K_MAX)
     if np.any(np.isinf(k_star)):
         raise RuntimeError("a point above eps_c was classified localised: the bracket is wrong")
-    slope = np.polyfit(-np.log(e - hi), k_star, 1)[0]
-    return ExponentFit(float(-math.log(hi) * slope), e - hi, k_star, hi)
+    x = -np.log(e - hi)
+    log10_off = np.log10(e - hi) - math.log10(hi)
+    lo_edge, top = float(log10_off.min()), float(log10_off.max())
+    last = max(top - window_decades, lo_edge)
+    starts = np.arange(lo_edge, last + 1e-9, 1.0)
+    if last - starts[-1] > 1e-6:
+        starts = np.append(starts, last)  # the last window ends at the largest offset
+    windows, values = [], []
+    for start in starts:
+        stop = min(start + window_decades, top)
+        use = (log10_off >= start - 1e-9) & (log10_off <= stop + 1e-9)
+        if np.unique(k_star[use]).size < 2:
+            continue  # k* constant over the window: no slope
+        slope = np.polyfit(x[use], k_star[use], 1)[0]
+        windows.append((10.0 ** start, 10.0 ** stop))
+        values.append(-math.log(hi) * slope)
+    if not values:
+        raise ValueError(f"offsets={offsets!r} are not allowed: k* does not change over them, "
+                         f"so no slope can be fitted; widen the range")
+    vals = np.array(values)
+    return ExponentFit(float(vals[0]), e - hi, k_star, hi, windows=np.array(windows),
+                       window_values=vals, systematic=float(np.max(np.abs(vals - vals[0]))))
