@@ -1,0 +1,436 @@
+"""The campaign store object: opening, queries, commits and consolidation (package docstring)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from mblkit.campaign.store.errors import StoreError, StoreMismatchError, disk_errors
+from mblkit.campaign.store.files import (
+    TMP_PREFIX,
+    atomic_write,
+    check_writable_dir,
+    fsync_dir,
+    remove_quietly,
+    unlink_if_present,
+)
+from mblkit.campaign.store.journal import (
+    FAILURE_RE,
+    JOURNAL_FORMAT,
+    RECORD_RE,
+    decode_row,
+    encode_row,
+    failure_name,
+    read_failure,
+    record_name,
+)
+from mblkit.campaign.store.layout import (
+    Header,
+    default_metadata,
+    point_name,
+    read_failures,
+    read_header,
+    read_point,
+    reading,
+    write_h5,
+)
+from mblkit.campaign.store.records import (
+    PointData,
+    PointResults,
+    Record,
+    Row,
+    Schema,
+    as_index,
+    canonical_json,
+    merge_rows,
+    normalise_record,
+)
+
+_T = TypeVar("_T")
+
+
+@dataclass
+class Index:
+    """Which realisations are where: HDF5 rows and failures, journal files."""
+
+    stored: list[set[int]]
+    stored_failures: dict[tuple[int, int], str]
+    records: dict[tuple[int, int], Path] = field(default_factory=dict)
+    failures: dict[tuple[int, int], tuple[Path, str]] = field(default_factory=dict)
+
+    def completed(self, p: int) -> set[int]:
+        return self.stored[p] | {i for (q, i) in self.records if q == p}
+
+    def is_completed(self, p: int, i: int) -> bool:
+        return i in self.stored[p] or (p, i) in self.records
+
+    def open_failures(self) -> list[tuple[int, int, str]]:
+        merged = dict(self.stored_failures)
+        merged.update({key: msg for key, (_, msg) in self.failures.items()})
+        return [(p, i, merged[(p, i)]) for (p, i) in sorted(merged)
+                if not self.is_completed(p, i)]
+
+
+class CampaignStore:
+    """Crash-safe store of a campaign's results: an HDF5 file plus a journal (module docstring).
+
+    Make one with :meth:`open` (the driver, for writing) or :meth:`read` (read-only, e.g. for
+    ``status`` and ``summary``). Used as a context manager, leaving it consolidates the journal.
+    """
+
+    def __init__(self, path: Path, header: Header, *, writable: bool) -> None:
+        """Internal: use :meth:`open` or :meth:`read`."""
+        self._path = path
+        self._journal = Path(str(path) + ".journal")
+        self._tmp = Path(str(path) + ".tmp")
+        self._header = header
+        self._writable = writable
+        self._closed = False
+        self._schemas: dict[int, Schema] = {}
+        self._cache: Index | None = None
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], config_text: str, config_hash: str,
+             points: Sequence[Mapping[str, Any]], metadata: Mapping[str, Any]) -> Self:
+        """Open the store at ``path`` for writing, creating it if it does not exist.
+
+        An existing file must be a campaign store (else :class:`StoreError`, the file untouched)
+        made from the same config: same ``config_hash`` and same point parameters (else
+        :class:`StoreMismatchError`). If the hash matches but ``config_text`` differs (the hash
+        leaves out what does not change results, such as the number of realisations), the
+        stored text is replaced by ``config_text`` atomically. The directory must be writable
+        (else :class:`StoreError`).
+        ``metadata`` (JSON-able) is stored, with library versions, when the store is created.
+        """
+        path = Path(path)
+        param_texts = tuple(canonical_json(dict(params), f"parameters of point {p}")
+                            for p, params in enumerate(points))
+        if os.path.lexists(path):
+            header = read_header(path)
+            if header.config_hash != config_hash:
+                raise StoreMismatchError(
+                    f"the campaign store {path} was made from another config (config hash "
+                    f"{header.config_hash}, this config has {config_hash}); restore the config "
+                    "it was made from, or choose another output path")
+            if header.params != param_texts:
+                raise StoreMismatchError(
+                    f"the campaign store {path} was made with other parameter points "
+                    f"({len(header.params)} points stored, {len(param_texts)} given) although "
+                    "the config hash matches; restore the config it was made from, or choose "
+                    "another output path")
+            check_writable_dir(path.parent, path)
+            text_changed = header.config_text != str(config_text)
+            if text_changed:  # same hash: e.g. more realisations, or comments edited
+                header = replace(header, config_text=str(config_text))
+            store = cls(path, header, writable=True)
+            store._prepare_journal()
+            remove_quietly(store._tmp)
+            if text_changed:
+                with disk_errors(f"update the config text of {path}"), reading(path) as f:
+                    points = [read_point(f, p) for p in range(len(param_texts))]
+                    failures = read_failures(f)
+                with disk_errors(f"update the config text of {path}"):
+                    store._replace_h5(points, failures)
+        else:
+            check_writable_dir(path.parent, path)
+            journal = Path(str(path) + ".journal")
+            if journal.is_dir() and any(RECORD_RE.match(n) or FAILURE_RE.match(n)
+                                        for n in os.listdir(journal)):
+                raise StoreError(f"found the journal {journal} but not its store {path}; move "
+                                 "the journal away or choose another output path")
+            meta = {**default_metadata(), **dict(metadata)}
+            header = Header(config_hash=str(config_hash), config_text=str(config_text),
+                             metadata=canonical_json(meta, "metadata"), params=param_texts)
+            store = cls(path, header, writable=True)
+            with disk_errors(f"create the campaign store {path}"):
+                store._replace_h5([PointData.empty(t) for t in param_texts], {})
+            store._prepare_journal()
+        store._cache = store._scan()
+        return store
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> Self:
+        """Open an existing store read-only; queries include the journal, nothing is moved."""
+        path = Path(path)
+        if not os.path.lexists(path):
+            raise StoreError(f"there is no campaign store at {path}")
+        return cls(path, read_header(path), writable=False)
+
+    def _prepare_journal(self) -> None:
+        """Create the journal directory and remove temporary files left by a kill."""
+        with disk_errors(f"create the journal directory {self._journal}"):
+            if os.path.lexists(self._journal) and not self._journal.is_dir():
+                raise StoreError(f"{self._journal} should be the store's journal directory but is "
+                                 "a file; move it away or choose another output path")
+            self._journal.mkdir(exist_ok=True)
+            for name in os.listdir(self._journal):
+                if name.startswith(TMP_PREFIX):
+                    remove_quietly(self._journal / name)
+            check_writable_dir(self._journal, self._path)
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def path(self) -> Path:
+        """The HDF5 file."""
+        return self._path
+
+    @property
+    def journal_dir(self) -> Path:
+        """The journal directory, ``<path>.journal``."""
+        return self._journal
+
+    @property
+    def writable(self) -> bool:
+        """True when opened with :meth:`open` and not closed."""
+        return self._writable and not self._closed
+
+    @property
+    def config_text(self) -> str:
+        """The text of the config the store was made from."""
+        return self._header.config_text
+
+    @property
+    def config_hash(self) -> str:
+        """The hash of the config the store was made from."""
+        return self._header.config_hash
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """Versions and whatever was passed to :meth:`open` when the store was created."""
+        return json.loads(self._header.metadata)
+
+    @property
+    def n_points(self) -> int:
+        """Number of parameter points."""
+        return len(self._header.params)
+
+    def point_params(self, p: int) -> dict[str, Any]:
+        """The parameters of point ``p``."""
+        return json.loads(self._header.params[self._check_point(p)])
+
+    # ------------------------------------------------------------------ queries
+
+    def completed(self, p: int) -> set[int]:
+        """Realisation indices of point ``p`` that are stored (HDF5 file or journal)."""
+        p = self._check_point(p)
+        return self._query(lambda index: index.completed(p))
+
+    def failures(self) -> list[tuple[int, int, str]]:
+        """(point, realisation, message) of failed realisations that have not succeeded since."""
+        return self._query(lambda index: index.open_failures())
+
+    def load_point(self, p: int) -> PointResults:
+        """Everything stored for point ``p`` (HDF5 file and journal), without writing."""
+        p = self._check_point(p)
+
+        def load(index: Index) -> PointResults:
+            with reading(self._path) as f:
+                data = read_point(f, p)
+            stored = set(data.realisations.tolist())
+            rows = {i: decode_row(file, p, i) for (q, i), file in sorted(index.records.items())
+                    if q == p and i not in stored}
+            data = merge_rows(data, rows, p)
+            return PointResults(
+                params=json.loads(data.params), realisations=data.realisations,
+                scalars=data.scalars, arrays=data.arrays, histograms=data.histograms,
+                seeds=[json.loads(s) for s in data.seeds])
+
+        return self._query(load)
+
+    # ------------------------------------------------------------------ writing
+
+    def commit(self, p: int, i: int, record: Record | Mapping[str, Any]) -> None:
+        """Store the record of realisation ``i`` of point ``p`` durably (in the journal).
+
+        Raises ValueError for a malformed record or one whose names, shapes or dtypes differ from
+        the point's other realisations, and StoreError if the realisation is already stored or
+        the write fails (a full disk included; what was committed before is kept).
+        """
+        self._require_writable()
+        p = self._check_point(p)
+        i = as_index(i, "realisation index")
+        index = self._index()
+        if index.is_completed(p, i):
+            raise StoreError(f"realisation {i} of point {p} is already stored in {self._path}")
+        row = normalise_record(record, f"(point {p}, realisation {i})")
+        schema = Schema.of_row(row)
+        expected = self._schema(p, index)
+        if expected is not None and expected != schema:
+            raise ValueError(f"record (point {p}, realisation {i}) has "
+                             f"{expected.difference(schema)} unlike the point's other "
+                             "realisations")
+        name = record_name(p, i)
+        with disk_errors(f"commit realisation {i} of point {p} to {self._journal}"):
+            atomic_write(self._journal, name, encode_row(p, i, row))
+        index.records[(p, i)] = self._journal / name
+        self._schemas[p] = schema
+
+    def record_failure(self, p: int, i: int, message: str) -> None:
+        """Record that realisation ``i`` of point ``p`` failed (until it succeeds)."""
+        self._require_writable()
+        p = self._check_point(p)
+        i = as_index(i, "realisation index")
+        index = self._index()
+        if index.is_completed(p, i):
+            raise StoreError(f"realisation {i} of point {p} is already stored in {self._path}; "
+                             "it cannot be recorded as failed")
+        message = str(message)
+        name = failure_name(p, i)
+        data = json.dumps({"format": JOURNAL_FORMAT, "version": 1, "point": p,
+                           "realisation": i, "message": message}).encode("utf-8")
+        with disk_errors(f"record the failure of realisation {i} of point {p} in "
+                          f"{self._journal}"):
+            atomic_write(self._journal, name, data)
+        index.failures[(p, i)] = (self._journal / name, message)
+
+    def consolidate(self) -> None:
+        """Merge the journal into the HDF5 file (atomically replaced), then empty the journal."""
+        self._require_writable()
+        index = self._index()
+        records, failures = dict(index.records), dict(index.failures)
+        if not records and not failures:
+            return
+        with reading(self._path) as f:
+            points = [read_point(f, p) for p in range(self.n_points)]
+            merged_failures = read_failures(f)
+        by_point: dict[int, dict[int, Row]] = {}
+        for (p, i), file in sorted(records.items()):
+            if i not in index.stored[p]:
+                by_point.setdefault(p, {})[i] = decode_row(file, p, i)
+        points = [merge_rows(points[p], by_point.get(p, {}), p) for p in range(self.n_points)]
+        stored = [set(data.realisations.tolist()) for data in points]
+        merged_failures.update({key: msg for key, (_, msg) in failures.items()})
+        merged_failures = {(p, i): msg for (p, i), msg in merged_failures.items()
+                           if i not in stored[p]}
+        with disk_errors(f"consolidate the journal into {self._path}"):
+            self._replace_h5(points, merged_failures)
+            index.stored = stored
+            index.stored_failures = merged_failures
+            for key, file in records.items():
+                unlink_if_present(file)
+                del index.records[key]
+            for key, (file, _) in failures.items():
+                unlink_if_present(file)
+                del index.failures[key]
+            fsync_dir(self._journal)
+
+    def close(self) -> None:
+        """Consolidate (when opened for writing); afterwards the store no longer writes."""
+        if self._writable and not self._closed:
+            self.consolidate()
+        self._closed = True
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc is None:
+            self.close()
+            return
+        try:
+            self.close()
+        except StoreError as error:  # keep the original exception; note why closing failed
+            exc.add_note(f"closing the campaign store failed too: {error}")
+
+    def __repr__(self) -> str:
+        mode = "writable" if self.writable else "read-only"
+        return f"CampaignStore({str(self._path)!r}, {self.n_points} points, {mode})"
+
+    # ------------------------------------------------------------------ internals
+
+    def _check_point(self, p: int) -> int:
+        p = as_index(p, "point index")
+        if p >= self.n_points:
+            raise ValueError(f"point index {p} is out of range: the campaign has "
+                             f"{self.n_points} points")
+        return p
+
+    def _require_writable(self) -> None:
+        if not self._writable:
+            raise StoreError(f"the campaign store {self._path} was opened read-only")
+        if self._closed:
+            raise StoreError(f"the campaign store {self._path} is closed")
+
+    def _replace_h5(self, points: Sequence[PointData],
+                    failures: Mapping[tuple[int, int], str]) -> None:
+        """Write a complete new file next to the store and rename it over the store."""
+        try:
+            write_h5(self._tmp, self._header, points, failures)
+            os.replace(self._tmp, self._path)
+        except BaseException:
+            remove_quietly(self._tmp)
+            raise
+        fsync_dir(self._path.parent)
+
+    def _scan(self) -> Index:
+        """Read the current state from disk: journal listing first, then the HDF5 index."""
+        records: dict[tuple[int, int], Path] = {}
+        failure_files: dict[tuple[int, int], Path] = {}
+        try:
+            names = sorted(os.listdir(self._journal))
+        except FileNotFoundError:
+            names = []
+        except OSError as exc:
+            raise StoreError(f"cannot read the journal {self._journal}: {exc}") from None
+        for name in names:
+            if match := RECORD_RE.match(name):
+                records[(int(match[1]), int(match[2]))] = self._journal / name
+            elif match := FAILURE_RE.match(name):
+                failure_files[(int(match[1]), int(match[2]))] = self._journal / name
+        outside = sorted({p for p, _ in [*records, *failure_files] if p >= self.n_points})
+        if outside:
+            raise StoreError(f"journal files for points {outside} in {self._journal}, but the "
+                             f"campaign has {self.n_points} points; move them away")
+        with reading(self._path) as f:
+            stored = [set(f["points"][point_name(p)]["realisations"][()].tolist())
+                      for p in range(self.n_points)]
+            stored_failures = read_failures(f)
+        failures = {key: (file, read_failure(file)) for key, file in failure_files.items()}
+        return Index(stored, stored_failures, records, failures)
+
+    def _index(self) -> Index:
+        """The writer's cached index (it is the only writer), or a fresh scan when read-only."""
+        if self._writable:
+            if self._cache is None:
+                self._cache = self._scan()
+            return self._cache
+        return self._scan()
+
+    def _query(self, fn: Callable[[Index], _T]) -> _T:
+        """Run a query; read-only stores retry when a concurrent consolidation moved files."""
+        attempts = 1 if self._writable else 5
+        for attempt in range(attempts):
+            try:
+                return fn(self._index())
+            except FileNotFoundError:
+                if attempt + 1 == attempts:
+                    break
+                time.sleep(0.05)
+        raise StoreError(f"the campaign store {self._path} or its journal changed or vanished "
+                         "while being read; try again")
+
+    def _schema(self, p: int, index: Index) -> Schema | None:
+        """Names, shapes and dtypes of point ``p``'s stored realisations, if it has any."""
+        if p in self._schemas:
+            return self._schemas[p]
+        schema = None
+        if index.stored[p]:
+            with reading(self._path) as f:
+                schema = read_point(f, p).schema()
+        else:
+            keys = sorted(key for key in index.records if key[0] == p)
+            if keys:
+                schema = Schema.of_row(decode_row(index.records[keys[0]], *keys[0]))
+        if schema is not None:
+            self._schemas[p] = schema
+        return schema

@@ -1,0 +1,78 @@
+"""Durable file operations: fsync, atomic replacement, safe removal, writability probes."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from mblkit.campaign.store.errors import StoreError
+
+TMP_PREFIX = ".tmp-"
+
+
+def fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:  # directories cannot be opened on some platforms; nothing to sync then
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def unlink_if_present(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def atomic_write(directory: Path, name: str, data: bytes) -> None:
+    """Write ``data`` to ``directory/name`` so that a kill leaves no file or the whole file."""
+    fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=TMP_PREFIX, suffix=".part")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, directory / name)
+    except BaseException:
+        remove_quietly(tmp)
+        raise
+    fsync_dir(directory)
+
+
+def check_writable_dir(directory: Path, path: Path) -> None:
+    """Raise StoreError unless a file can be created in ``directory``."""
+    if not directory.exists():
+        raise StoreError(f"cannot write the campaign store {path}: directory {directory} does "
+                         "not exist; create it or choose another output path")
+    if not directory.is_dir():
+        raise StoreError(f"cannot write the campaign store {path}: {directory} is not a "
+                         "directory; choose another output path")
+    try:
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=".mblkit-write-test-")
+    except OSError as exc:
+        raise StoreError(f"cannot write the campaign store {path}: directory {directory} is not "
+                         f"writable ({exc.strerror or exc}); fix its permissions or choose "
+                         "another output path") from None
+    os.close(fd)
+    remove_quietly(Path(probe))
