@@ -26,6 +26,36 @@ def test_w_delta_solves_eq116_and_drifts_up_with_L():
     assert abs(far / W_C - 1) < 0.01
 
 
+def test_lambda_options_reach_c_zz_s_p_and_w_delta():
+    """form/energy set Lambda(W) = effective_resonance_length(W) everywhere in Sec. V."""
+    L, delta = 20.0, 0.01
+    W = np.array([6.0, 10.0, 15.0])
+    results = {}
+    for form, energy in (("printed", "typical"), ("derived", "typical"),
+                         ("printed", "averaged"), ("derived", "averaged")):
+        lam = np.array([rh.effective_resonance_length(W=w, J=J, form=form, energy=energy)
+                        for w in W])
+        c = fs.time_averaged_correlator(W, L=L, W_c=W_C, J=J, form=form, energy=energy)
+        ref = [rh.no_resonance_fraction_f1(np.array(L / 2), inv_xi=math.log(w / W_C),
+                                           Lambda=la)[()] for w, la in zip(W, lam, strict=True)]
+        np.testing.assert_allclose(c, ref, rtol=1e-13)
+        np.testing.assert_allclose(fs.probe_entropy(W, L=L, W_c=W_C, J=J, form=form,
+                                                    energy=energy), math.log(2) * (1 - c))
+        big = fs.probe_entropy(np.array([15.0]), L=1e6, W_c=W_C, J=J, form=form, energy=energy)
+        assert big == pytest.approx(fs.probe_entropy_infinite_size(
+            np.array([15.0]), W_c=W_C, J=J, form=form, energy=energy), rel=1e-6)
+        wd = fs.w_delta(np.array([L]), delta=delta, W_c=W_C, J=J, form=form, energy=energy)[0]
+        assert fs.time_averaged_correlator(np.array(wd), L=L, W_c=W_C, J=J, form=form,
+                                           energy=energy) == pytest.approx(delta, rel=1e-9)
+        results[form, energy] = wd
+    # a larger resonance rate (smaller Lambda) needs stronger disorder to keep [C_zz] = delta
+    order = [("printed", "averaged"), ("printed", "typical"), ("derived", "averaged"),
+             ("derived", "typical")]  # effective Lambda / Eq. 83 = 2, 1, 1/2, 1/4
+    assert np.all(np.diff([results[k] for k in order]) > 0)
+    with pytest.raises(ValueError, match="form"):
+        fs.w_delta(np.array([L]), delta=delta, W_c=W_C, J=J, form="eq80")
+
+
 def test_w_delta_against_eq117():
     """Eq. 117 with a fitted ell_delta follows the numerical root within 2.1% for L = 5 ... 60."""
     wd = fs.w_delta(L_FIG9, delta=0.01, W_c=W_C, J=J)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy import integrate
 
+from mblkit.phenomenology import loss_diffusion as ld
 from mblkit.phenomenology import resonance_floquet as rf
 from mblkit.phenomenology import resonance_hamiltonian as rh
 
@@ -105,6 +106,103 @@ def test_eq82_against_composition_of_eqs_76_77_80():
     assert np.allclose(2 * rho * v, 2 * q82, rtol=1e-12)
 
 
+def test_derived_lambda_against_a_numerical_derivative_of_eq78():
+    """q = 2 rho v with rho = d/dr of the state count of Eq. 78, differentiated numerically with
+    the exact s_e = W sqrt(2r + 1) of Eq. 67, and v of Eq. 77: tends to Eq. 82 with the derived
+    Lambda (= Eq. 83 / 4), i.e. twice the printed rate, with O(1/r) corrections."""
+    h = 2.0
+    e_opp = -h / 2
+    assert rh.resonance_length(W=W, J=J, form="derived") == pytest.approx(
+        math.pi * (rf.ZETA_C * W / (8 * J)) ** 2, rel=1e-14)
+
+    def log_count(e, r):  # log of Eq. 78: 2^(2r+1) N(e; e_opp, s_e^2)
+        s_e = W * np.sqrt(2 * r + 1)
+        return ((2 * r + 1) * math.log(2) - np.log(s_e * math.sqrt(2 * math.pi))
+                - 0.5 * ((e - e_opp) / s_e) ** 2)
+
+    for r in (30.0, 300.0, 3000.0):
+        for e in (e_opp, e_opp + 0.3 * W * math.sqrt(2 * r)):
+            dr = 1e-4 * r
+            slope = (log_count(e, r + dr) - log_count(e, r - dr)) / (2 * dr)
+            log_v = math.log(J) - 2 * r / rf.ZETA_C  # Eq. 77 at zeta = zeta_c (1/xi = 0)
+            q_counted = 2 * math.exp(log_count(e, r) + log_v) * slope
+            q_derived = rh.resonance_probability(e, np.array(r), zeta=rf.ZETA_C, J=J, W=W, h=h,
+                                                 form="derived")[()]
+            q_printed = rh.resonance_probability(e, np.array(r), zeta=rf.ZETA_C, J=J, W=W, h=h)
+            assert abs(q_counted / q_derived - 1) < 1.0 / r
+            assert q_printed / q_counted == pytest.approx(0.5, abs=0.5 / r)
+
+
+def test_energy_averaged_rate_against_quadrature_over_gaussian_f():
+    """Eq. 82 averaged over f ~ N(0, s^2) at h = 0 (s^2 = 2 W^2 r) is Eq. 89 / sqrt(2), by
+    quadrature; over N(h/2, s^2) at h != 0 it is mean_resonance_probability."""
+    zeta = 1.2
+
+    def averaged(r, h):  # f about e_up = h/2, variance s^2: N(0, s^2) at h = 0
+        s = W * math.sqrt(2 * r)
+
+        def integrand(e):
+            q = rh.resonance_probability(e, np.array(r), zeta=zeta, J=J, W=W, h=h)[()]
+            return q * math.exp(-(e - h / 2) ** 2 / (2 * s * s)) / (s * math.sqrt(2 * math.pi))
+
+        return integrate.quad(integrand, h / 2 - 12 * s, h / 2 + 12 * s, epsabs=0,
+                              epsrel=1e-12, limit=200)[0]
+
+    for h in (0.0, 2.0 * W):
+        for r in (0.3, 5.0, 80.0):
+            mean = rh.mean_resonance_probability(np.array(r), zeta=zeta, J=J, W=W, h=h)[()]
+            assert averaged(r, h) == pytest.approx(mean, rel=1e-9)
+            typical = rh.typical_resonance_probability(np.array(r), zeta=zeta, J=J, W=W)[()]
+            if h == 0:
+                assert mean / typical == pytest.approx(1 / math.sqrt(2), rel=1e-12)
+            else:  # exp(-h^2 / (8 W^2 r)) / sqrt(2) -> 1/sqrt(2) at r >> h^2 / W^2
+                assert mean / typical < 1 / math.sqrt(2)
+    assert rh.effective_resonance_length(W=W, J=J, energy="averaged") == pytest.approx(
+        2 * LAMBDA, rel=1e-14)
+    assert rh.effective_resonance_length(W=W, J=J, form="derived",
+                                         energy="averaged") == pytest.approx(LAMBDA / 2, rel=1e-14)
+
+
+def test_true_f_at_r_below_lambda_is_f1_with_twice_lambda():
+    """The deterministic solution of Eq. 86 (loss of Eq. C3, h = 0) at 1 << r <~ Lambda follows
+    F_1 with Lambda -> 2 Lambda (energy="averaged"), not Eq. 91 at Lambda (Fig. 11's small r)."""
+    lam = 1000.0
+    r = np.array([10.0, 30.0, 100.0, 300.0, 1000.0])
+    true = ld.solve_loss_diffusion(ld.ResonanceLossDiffusion(Lambda=lam, h=0.0), r,
+                                   n_cells=201).F
+    avg = rh.no_resonance_fraction_f1(r, inv_xi=0.0, Lambda=2 * lam)
+    typ = rh.no_resonance_fraction_f1(r, inv_xi=0.0, Lambda=lam)
+    gap_avg, gap_typ = np.abs(true - avg), np.abs(true - typ)
+    assert np.all(gap_avg[:4] < 0.05 * gap_typ[:4]) and gap_avg[4] < 0.1 * gap_typ[4]
+    assert np.all(true >= avg - 1e-9)  # depletion only slows the decay (Jensen)
+    # the same through the (zeta, J, W) interface at zeta = zeta_c
+    lam_w = rh.resonance_length(W=W, J=J)
+    np.testing.assert_allclose(
+        rh.no_resonance_fraction(r * lam_w / lam, zeta=rf.ZETA_C, J=J, W=W, energy="averaged"),
+        avg, rtol=1e-12)
+
+
+def test_options_propagate_to_c_zz_and_spectral_function():
+    zeta, L = 1.2, 30
+    for form, energy in (("derived", "typical"), ("printed", "averaged"),
+                         ("derived", "averaged")):
+        lam = rh.effective_resonance_length(W=W, J=J, form=form, energy=energy)
+        inv_xi = rf.inverse_correlation_length(zeta)
+        c = rh.time_averaged_correlator(L, zeta=zeta, J=J, W=W, form=form, energy=energy)
+        assert c == pytest.approx(float(rh.no_resonance_fraction_f1(
+            np.array(L / 2), inv_xi=inv_xi, Lambda=lam)), rel=1e-13)
+        w_c = rf.cutoff_frequency(zeta=zeta, J=J, L=L)
+        val, _ = integrate.quad(
+            lambda lw, f=form, en=energy: math.exp(lw) * rh.spectral_function(
+                np.array(math.exp(lw)), zeta=zeta, J=J, W=W, L=L, form=f, energy=en)[()],
+            math.log(w_c), 0.0, limit=200, epsabs=1e-14)
+        assert 2 * val + c == pytest.approx(1.0, abs=1e-10)
+    # a larger resonance rate leaves fewer states without a resonance
+    cs = [rh.time_averaged_correlator(L, zeta=zeta, J=J, W=W, form=f)
+          for f in ("printed", "derived")]
+    assert cs[1] < cs[0]
+
+
 @pytest.mark.parametrize("zeta", [0.9, 1.3, rf.ZETA_C, 1.6])
 def test_spectral_sum_rule(zeta):
     L = 30
@@ -154,6 +252,10 @@ def test_log_corrected_one_over_omega_at_the_transition_eq111():
     lambda: rh.local_energy_width(np.array([-1.0]), W=W),
     lambda: rh.time_averaged_correlator(0.0, zeta=1.0, J=J, W=W),
     lambda: rh.spectral_function(np.array([0.1]), zeta=0.0, J=J, W=W, L=10),
+    lambda: rh.resonance_length(W=W, J=J, form="eq76"),
+    lambda: rh.effective_resonance_length(W=W, J=J, energy="mean"),
+    lambda: rh.time_averaged_correlator(10, zeta=1.0, J=J, W=W, form="Derived"),
+    lambda: rh.mean_resonance_probability(np.array([0.0]), zeta=1.0, J=J, W=W, h=1.0),
 ])
 def test_bad_input_raises(call):
     with pytest.raises(ValueError):

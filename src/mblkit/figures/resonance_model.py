@@ -9,6 +9,13 @@ paper's figure; the exact call is in each docstring:
 * Fig. 9  ([S_P] vs W/W_c for L = 5 ... 60, W_delta(L) inset):          ``figure_9()``
 * Fig. 11 (Lambda |dF/dr| vs r/Lambda, loss-diffusion):                 ``figure_11()``
 * Fig. 12 (f(e, r) at log-spaced r):                                     ``figure_12()``
+
+The Hamiltonian curves of Figs. 2 and 9 use F_1 of Eqs. 89-91 with the printed Lambda of Eq. 83,
+as the paper does. Both are departures from the model's own counting
+(:mod:`mblkit.phenomenology.resonance_hamiltonian`): Eqs. 76-80 give Lambda / 4, and replacing
+q(e, r) by q(e_sigmabar, r) (Eq. 89) overstates the mean rate by sqrt(2) (at 1 << r <~ Lambda
+the true F is F_1 with Lambda -> 2 Lambda, the small-r decay exp(-sqrt(r / 2 Lambda)) of Fig. 11).
+``figure_9(form=..., energy=...)`` redraws Fig. 9 with either choice.
 """
 
 from __future__ import annotations
@@ -113,27 +120,36 @@ def figure_2(*, Lambda: float = 20.0, L: float = 40.0, J: float = 1.0,
 
 def figure_9(*, W_c: float = 10.0, J: float = 1.0,
              L_values: tuple[float, ...] = tuple(range(5, 61, 5)), delta: float = 0.01,
-             w_over_wc: np.ndarray | None = None, n_linear: int = 3) -> Figure:
+             w_over_wc: np.ndarray | None = None, n_linear: int = 3, form: str = "printed",
+             energy: str = "typical") -> Figure:
     """Fig. 9: [S_P] (Eq. 120) vs W/W_c for L = 5 ... 60 and L -> infinity; inset W_delta(L).
 
     Redraw with ``figure_9()`` (the paper's parameters: 1/xi = log(W/W_c), W_c = 10, Lambda of
     Eq. 83, J = 1, delta = 0.01). Inset: W_delta from Eq. 116 solved numerically (green), Eq. 117
     with ell_delta fitted to it (black dotted) and a straight line through the first
     ``n_linear`` sizes (red dotted).
+
+    [S_P] = log 2 (1 - F_1(L/2)) uses the typical-energy rate of Eq. 89 (q(e, r) -> q(0, r))
+    and Eq. 83's Lambda: the paper's curves, at a mean resonance rate sqrt(2) below the model's
+    own counting (module docstring). ``form="derived"`` (Lambda / 4, Eqs. 76-80) and
+    ``energy="averaged"`` (Lambda -> 2 Lambda) redraw it with
+    :func:`mblkit.phenomenology.resonance_hamiltonian.effective_resonance_length`.
     """
+    opts = {"form": form, "energy": energy}
     x = np.linspace(0.2, 2.0, 400) if w_over_wc is None else np.asarray(w_over_wc, float)
     W = W_c * x
     fig = Figure(figsize=(7, 5), layout="constrained")
     ax = fig.subplots()
     colours = [f"C{i % 10}" for i in range(len(L_values))]
     for L, c in zip(L_values, colours, strict=True):
-        ax.plot(x, fs.probe_entropy(W, L=L, W_c=W_c, J=J), color=c, label=f"L = {L:g}")
-    ax.plot(x, fs.probe_entropy_infinite_size(W, W_c=W_c, J=J), "k--", label=r"$L\to\infty$")
+        ax.plot(x, fs.probe_entropy(W, L=L, W_c=W_c, J=J, **opts), color=c, label=f"L = {L:g}")
+    ax.plot(x, fs.probe_entropy_infinite_size(W, W_c=W_c, J=J, **opts), "k--",
+            label=r"$L\to\infty$")
     ax.set(xlabel=r"$W/W_c$", ylabel=r"$[S_P]$", title="Hamiltonian RM probe entropy (Fig. 9)")
     ax.legend(fontsize=7, ncol=2, loc="lower left")
 
     L_arr = np.asarray(L_values, dtype=float)
-    wd = fs.w_delta(L_arr, delta=delta, W_c=W_c, J=J)
+    wd = fs.w_delta(L_arr, delta=delta, W_c=W_c, J=J, **opts)
     ell = fs.fit_ell_delta(L_arr, wd, W_c=W_c)
     ins = ax.inset_axes((0.55, 0.5, 0.42, 0.42))
     L_fine = np.linspace(L_arr.min(), L_arr.max(), 200)
@@ -160,7 +176,11 @@ def figure_11(*, Lambdas: tuple[float, ...] = (1.0, 10.0, 100.0),
     exp(-sqrt(r/Lambda)); dash-dotted, the mean-field F = exp(-int <q>) (exact for r << Lambda,
     Lambda-independent in these units at large Lambda); dashed, F ~ (Lambda/r)^2 matched at
     r = 300 Lambda. The Lambda values of the paper's legend are not legible in the text; the
-    curves depend on Lambda only through the offset h/2 = W/2 at r < 1.
+    curves depend on Lambda only through the offset h/2 = W/2 at r < 1. The paper's dotted
+    exp(-sqrt(r/Lambda)) is F_1 of Eq. 91 at the typical energy (Eq. 89); the solution follows
+    the mean field, i.e. F_1 with Lambda -> 2 Lambda (exp(-sqrt(r / 2 Lambda)) up to the offset
+    h), because the Gaussian energy factor of Eq. C3 averages to 1/sqrt(2) over the loss-free f
+    (:func:`mblkit.phenomenology.resonance_hamiltonian.mean_resonance_probability`).
     """
     x = np.logspace(-2, 3, 61) if r_over_lambda is None else np.asarray(r_over_lambda, float)
     fig = Figure(figsize=(6.5, 4.8), layout="constrained")

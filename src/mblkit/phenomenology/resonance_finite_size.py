@@ -10,6 +10,10 @@ criterion (Eqs. 128-131; the matrix-element form is in
 Conventions: as in Fig. 9, the Hamiltonian RM with 1/xi = log(W/W_c) (Eq. D4) and the resonance
 length of Eq. 83 at the running disorder, Lambda(W) = pi (zeta_c W / 4J)^2 = (W/W_c)^2
 Lambda(W_c); [C_zz] = F_1(L/2) of Eq. 91. Lengths in lattice units, frequencies in units of J.
+The [C_zz]-based functions take ``form`` and ``energy`` of
+:func:`mblkit.phenomenology.resonance_hamiltonian.effective_resonance_length`: the defaults
+("printed", "typical") reproduce Fig. 9; ("derived", "averaged") use the model's own counting
+(Eqs. 76-80) and the energy-averaged rate, an effective Lambda of half Eq. 83's.
 """
 
 from __future__ import annotations
@@ -30,41 +34,50 @@ def inverse_correlation_length_from_disorder(W: np.ndarray, *, W_c: float) -> np
     return np.log(W / chk.positive("W_c", W_c))
 
 
-def time_averaged_correlator(W: np.ndarray, *, L: float, W_c: float, J: float) -> np.ndarray:
-    """[C_zz](W) = F_1(L/2) (Eqs. 91-92) with 1/xi = log(W/W_c) and Lambda(W) of Eq. 83."""
+def time_averaged_correlator(W: np.ndarray, *, L: float, W_c: float, J: float,
+                             form: str = "printed", energy: str = "typical") -> np.ndarray:
+    """[C_zz](W) = F_1(L/2) (Eqs. 91-92) with 1/xi = log(W/W_c) and Lambda(W) of Eq. 83.
+
+    Lambda(W) = effective_resonance_length(W, J, form, energy) (Eq. 83 by default).
+    """
     W = chk.positive_array("W", W)
     L = chk.system_size(L)
+    lam1 = hamiltonian.effective_resonance_length(W=1.0, J=J, form=form, energy=energy)
     out = np.empty(W.shape)
     for idx, w in np.ndenumerate(W):
         out[idx] = float(hamiltonian.no_resonance_fraction_f1(
-            np.array(L / 2.0), inv_xi=math.log(w / W_c),
-            Lambda=hamiltonian.resonance_length(W=float(w), J=J)))
+            np.array(L / 2.0), inv_xi=math.log(w / W_c), Lambda=lam1 * float(w) ** 2))
     return out
 
 
-def probe_entropy(W: np.ndarray, *, L: float, W_c: float, J: float) -> np.ndarray:
+def probe_entropy(W: np.ndarray, *, L: float, W_c: float, J: float, form: str = "printed",
+                  energy: str = "typical") -> np.ndarray:
     """[S_P] = log 2 (1 - [C_zz]) (Eq. 120): eigenstate-averaged probe entanglement entropy.
 
     Maximal (log 2) in the cat states, zero in the fraction [C_zz] = F_1(L/2) of states with no
     resonance. Vectorised over W (Fig. 9 main panel, x axis W / W_c).
     """
-    return math.log(2.0) * (1.0 - time_averaged_correlator(W, L=L, W_c=W_c, J=J))
+    return math.log(2.0) * (1.0 - time_averaged_correlator(W, L=L, W_c=W_c, J=J, form=form,
+                                                           energy=energy))
 
 
-def probe_entropy_infinite_size(W: np.ndarray, *, W_c: float, J: float) -> np.ndarray:
+def probe_entropy_infinite_size(W: np.ndarray, *, W_c: float, J: float, form: str = "printed",
+                                energy: str = "typical") -> np.ndarray:
     """The L -> infinity limit of Eq. 120 (dashed line of Fig. 9).
 
     F_1(inf) = exp(-sqrt(pi xi / (4 Lambda))) for W > W_c (xi > 0) and 0 for W <= W_c, so
     [S_P] = log 2 on the thermal side.
     """
     inv_xi = inverse_correlation_length_from_disorder(W, W_c=W_c)
-    lam = hamiltonian.resonance_length(W=1.0, J=J) * np.asarray(W, dtype=np.float64) ** 2
+    lam = (hamiltonian.effective_resonance_length(W=1.0, J=J, form=form, energy=energy)
+           * np.asarray(W, dtype=np.float64) ** 2)
     safe = np.where(inv_xi > 0, inv_xi, 1.0)
     f_inf = np.where(inv_xi > 0, np.exp(-np.sqrt(math.pi / (4.0 * lam * safe))), 0.0)
     return math.log(2.0) * (1.0 - f_inf)
 
 
-def w_delta(L: np.ndarray, *, delta: float, W_c: float, J: float) -> np.ndarray:
+def w_delta(L: np.ndarray, *, delta: float, W_c: float, J: float, form: str = "printed",
+            energy: str = "typical") -> np.ndarray:
     """W_delta(L): the disorder at which [C_zz] = delta (Eq. 116), solved numerically (Brent).
 
     [C_zz](W) = F_1(L/2) increases monotonically from 0 (W -> 0) to 1 (W -> inf), so the root is
@@ -76,13 +89,15 @@ def w_delta(L: np.ndarray, *, delta: float, W_c: float, J: float) -> np.ndarray:
         raise ValueError(f"delta={delta!r} is not allowed: it must lie in (0, 1)")
     W_c = chk.positive("W_c", W_c)
     J = chk.positive("J", J)
+    hamiltonian.effective_resonance_length(W=1.0, J=J, form=form, energy=energy)  # checks
     out = np.empty(L.shape)
     for idx, ell in np.ndenumerate(L):
         ell = chk.system_size(float(ell))
 
         def gap(log_w: float, ell: float = ell) -> float:
-            return math.log(float(time_averaged_correlator(np.array(math.exp(log_w)), L=ell,
-                                                           W_c=W_c, J=J)) + 1e-300) \
+            return math.log(float(time_averaged_correlator(
+                np.array(math.exp(log_w)), L=ell, W_c=W_c, J=J, form=form, energy=energy))
+                + 1e-300) \
                 - math.log(delta)
 
         lo, hi = math.log(W_c) - 1.0, math.log(W_c) + 1.0
