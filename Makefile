@@ -2,24 +2,39 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Two install levels in one venv: the demo needs the runtime dependencies only; the tests,
+# the docs and the benchmarks need the dev extras (pytest, ruff, sphinx, mypy, pypardiso/MKL:
+# about 1.7 GB in all). Installing dev also satisfies the runtime stamp.
+RUNTIME := $(VENV)/.installed-runtime
+STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test docs lint bench clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
-	touch $(STAMP)
 
-demo: $(STAMP)
+$(RUNTIME): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $(RUNTIME)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP) $(RUNTIME)
+
+demo: $(RUNTIME)
 	$(BIN)/mblkit run examples/demo.toml
 	$(BIN)/mblkit summary out/xxz-demo.h5
 	$(BIN)/mblkit plot out/xxz-demo.h5
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(MAKE) docs
 	$(BIN)/pytest -q
+
+# API reference from the docstrings; any Sphinx warning is an error.
+docs: $(STAMP)
+	$(BIN)/sphinx-build -q -W --keep-going -b html docs build/docs
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[dev,bench]"
@@ -29,4 +44,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_floquet.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .ruff_cache
+	rm -rf $(VENV) out build/docs .pytest_cache .ruff_cache
