@@ -54,8 +54,14 @@ REALISATIONS = 10
 ALL = [(p, i) for p in range(2) for i in range(REALISATIONS)]
 
 
-def open_store(path, points=None, config_hash=None):
-    return CampaignStore.open(path, CONFIG, config_hash or HASH, points or POINTS, META)
+def open_store(path, points=None, config_hash=None, **kwargs):
+    return CampaignStore.open(path, CONFIG, config_hash or HASH, points or POINTS, META, **kwargs)
+
+
+def abandon(store):
+    """Drop a writable store as a killed process would: the lock freed, nothing consolidated."""
+    store._lock.release()
+    store._closed = True
 
 
 def h5_contents(path):
@@ -156,7 +162,7 @@ def test_round_trip_is_independent_of_commit_order_and_consolidations(tmp_path):
     for p in range(2):
         check_point(store.load_point(p), p, range(REALISATIONS))
     with h5py.File(path, "r") as f:
-        assert f.attrs["format"] == "mblkit-campaign" and f.attrs["format_version"] == 1
+        assert f.attrs["format"] == "mblkit-campaign" and f.attrs["format_version"] == 2
         assert f["points/p00001/arrays/polarisation"].shape == (REALISATIONS, 4)
         assert f["points/p00000/histograms/log_g"].dtype == np.int64
 
@@ -185,7 +191,7 @@ def test_duplicated_journal_record_is_not_counted_twice(tmp_path):
         store.commit(p, i, make_record(p, i))
     saved = tmp_path / "saved"
     shutil.copytree(store.journal_dir, saved)
-    store.consolidate()
+    store.close()
     shutil.copy(path, tmp_path / "before.h5")
     # a kill after the HDF5 replace but before the journal deletions leaves the records behind
     for name in os.listdir(saved):
@@ -214,7 +220,7 @@ def test_records_are_validated(tmp_path):
         store.commit(0, 1, bad)
     with pytest.raises(ValueError, match="out of range"):
         store.commit(2, 0, make_record(0, 0))
-    store.consolidate()
+    store.close()
     bad = make_record(0, 1)
     del bad["scalars"]["purity"]
     with pytest.raises(ValueError, match="scalars"):
@@ -232,7 +238,7 @@ def test_failures_are_kept_until_the_realisation_succeeds(tmp_path):
     assert store.failures() == [(0, 1, "ARPACK did not converge"),
                                 (1, 2, "residual 1e-3 too large")]
     store.consolidate()
-    assert open_store(path).failures() == store.failures()
+    assert CampaignStore.read(path).failures() == store.failures()
     store.commit(0, 1, make_record(0, 1))
     store.record_failure(1, 2, "failed again")
     assert store.failures() == [(1, 2, "failed again")]
@@ -315,13 +321,14 @@ def test_unwritable_location_is_refused_at_open(tmp_path, monkeypatch):
     finally:
         (tmp_path / "ro").chmod(0o755)
     assert path.read_bytes() == content
-    assert sorted(os.listdir(tmp_path / "ro")) == ["s.h5", "s.h5.journal"]
+    assert sorted(os.listdir(tmp_path / "ro")) == ["s.h5", "s.h5.journal", "s.h5.lock"]
 
 
 def test_orphan_journal_is_refused(tmp_path):
     path = tmp_path / "s.h5"
     store = open_store(path)
     store.commit(0, 0, make_record(0, 0))
+    abandon(store)
     path.unlink()
     with pytest.raises(StoreError, match="journal"):
         open_store(path)
@@ -360,7 +367,7 @@ def test_full_disk_keeps_everything_committed_before(tmp_path, monkeypatch):
 
     assert path.read_bytes() == h5_before
     assert sorted(os.listdir(store.journal_dir)) == journal_before
-    assert sorted(os.listdir(tmp_path)) == ["s.h5", "s.h5.journal"]
+    assert sorted(os.listdir(tmp_path)) == ["s.h5", "s.h5.journal", "s.h5.lock"]
     assert store.completed(0) == {0, 1}
     store.commit(0, 2, make_record(0, 2))
     store.close()
@@ -463,6 +470,8 @@ def check_consistent(path, order, failing):
         check_point(store.load_point(p), p, [i for (q, i) in done if q == p])
     assert {(p, i) for p, i, _ in store.failures()} <= set(failing)
     assert not [n for n in os.listdir(store.journal_dir) if n.startswith(".tmp")]
+    assert not [n for n in os.listdir(path.parent) if ".tmp" in n]
+    abandon(store)
     return done
 
 

@@ -1,4 +1,5 @@
-"""The campaign store object: opening, queries, commits and consolidation (package docstring)."""
+"""The campaign store object: opening (with the writer lock), queries, commits and consolidation
+(package docstring)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import IO, Any, Self, TypeVar
 
 from mblkit.campaign.store.errors import StoreError, StoreMismatchError, disk_errors
 from mblkit.campaign.store.files import (
@@ -18,28 +19,33 @@ from mblkit.campaign.store.files import (
     check_writable_dir,
     fsync_dir,
     remove_quietly,
+    remove_temporaries,
+    replace_file,
     unlink_if_present,
 )
 from mblkit.campaign.store.journal import (
     FAILURE_RE,
-    JOURNAL_FORMAT,
     RECORD_RE,
+    check_record,
     decode_row,
+    encode_failure,
     encode_row,
     failure_name,
     read_failure,
     record_name,
 )
 from mblkit.campaign.store.layout import (
+    DamagedStoreError,
     Header,
     default_metadata,
-    point_name,
     read_failures,
     read_header,
     read_point,
+    read_realisations,
     reading,
     write_h5,
 )
+from mblkit.campaign.store.lock import WriterLock
 from mblkit.campaign.store.records import (
     PointData,
     PointResults,
@@ -77,82 +83,133 @@ class Index:
                 if not self.is_completed(p, i)]
 
 
-class CampaignStore:
-    """Crash-safe store of a campaign's results: an HDF5 file plus a journal (module docstring).
+def _numerics_difference(stored: str, given: str) -> str | None:
+    """Which numerics (settings that change results bitwise) differ, in words."""
+    a, b = json.loads(stored), json.loads(given)
+    if a == b or not a:  # a store that recorded none (format 1) accepts any
+        return None
+    parts = [f"{key} = {a.get(key)!r} (this run: {b.get(key)!r})"
+             for key in sorted(set(a) | set(b)) if a.get(key) != b.get(key)]
+    return "; ".join(parts)
 
-    Make one with :meth:`open` (the driver, for writing) or :meth:`read` (read-only, e.g. for
-    ``status`` and ``summary``). Used as a context manager, leaving it consolidates the journal.
+
+def _check_identity(path: Path, header: Header, config_hash: str, params: tuple[str, ...],
+                    numerics: str) -> None:
+    if header.version < 2:
+        raise StoreError(f"the campaign store {path} was written by an older mblkit (store "
+                         f"format {header.version}): this version reads it (status, summary, "
+                         "plot, mblkit.open) but does not resume it; choose another output "
+                         "path for a new run")
+    if header.config_hash != config_hash:
+        raise StoreMismatchError(
+            f"the campaign store {path} was made from another config (config hash "
+            f"{header.config_hash}, this config has {config_hash}); restore the config "
+            "it was made from, or choose another output path")
+    if header.params != params:
+        raise StoreMismatchError(
+            f"the campaign store {path} was made with other parameter points "
+            f"({len(header.params)} points stored, {len(params)} given) although "
+            "the config hash matches; restore the config it was made from, or choose "
+            "another output path")
+    difference = _numerics_difference(header.numerics, numerics)
+    if difference:
+        raise StoreMismatchError(
+            f"the campaign store {path} was computed with {difference}. These settings change "
+            "the numbers bitwise (LAPACK rounds differently with another thread count), so "
+            "one store must not mix them: resume with the stored values, or choose another "
+            "output path")
+
+
+class CampaignStore:
+    """Crash-safe store of a campaign's results: an HDF5 file plus a journal (package docstring).
+
+    Make one with :meth:`open` (the driver, for writing: it holds the store's lock until
+    :meth:`close`) or :meth:`read` (read-only, e.g. for ``status`` and ``summary``; no lock, works
+    alongside a writer). Used as a context manager, leaving it consolidates the journal.
     """
 
-    def __init__(self, path: Path, header: Header, *, writable: bool) -> None:
+    def __init__(self, path: Path, header: Header, *, writable: bool,
+                 lock: WriterLock | None = None) -> None:
         """Internal: use :meth:`open` or :meth:`read`."""
         self._path = path
         self._journal = Path(str(path) + ".journal")
-        self._tmp = Path(str(path) + ".tmp")
         self._header = header
         self._writable = writable
+        self._lock = lock
         self._closed = False
         self._schemas: dict[int, Schema] = {}
         self._cache: Index | None = None
+        self._lost: list[tuple[int, int]] = []
 
     # ------------------------------------------------------------------ construction
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], config_text: str, config_hash: str,
-             points: Sequence[Mapping[str, Any]], metadata: Mapping[str, Any]) -> Self:
+             points: Sequence[Mapping[str, Any]], metadata: Mapping[str, Any], *,
+             numerics: Mapping[str, Any] | None = None,
+             realisations: int | None = None) -> Self:
         """Open the store at ``path`` for writing, creating it if it does not exist.
 
-        An existing file must be a campaign store (else :class:`StoreError`, the file untouched)
-        made from the same config: same ``config_hash`` and same point parameters (else
-        :class:`StoreMismatchError`). If the hash matches but ``config_text`` differs (the hash
-        leaves out what does not change results, such as the number of realisations), the
-        stored text is replaced by ``config_text`` atomically. The directory must be writable
-        (else :class:`StoreError`).
-        ``metadata`` (JSON-able) is stored, with library versions, when the store is created.
+        Takes the store's exclusive lock (:class:`~mblkit.campaign.store.lock.StoreLockedError`
+        if another process writes it), held until :meth:`close`. An existing file must be a
+        campaign store (else :class:`StoreError`, the file untouched) made from the same config:
+        same ``config_hash``, same point parameters and same ``numerics`` (settings that change
+        the numbers bitwise, e.g. ``{"blas_threads": 1}``; else :class:`StoreMismatchError`).
+        Its checksums and journal are verified before anything is written. ``realisations``,
+        when given, must not be below what is stored (every stored index < realisations). If the
+        hash matches but ``config_text`` differs (the hash leaves out what does not change
+        results, such as the number of realisations), the stored text is replaced atomically.
+        The directory must be writable (else :class:`StoreError`). ``metadata`` (JSON-able) is
+        stored, with library versions, when the store is created.
         """
         path = Path(path)
         param_texts = tuple(canonical_json(dict(params), f"parameters of point {p}")
                             for p, params in enumerate(points))
+        numerics_text = canonical_json(dict(numerics or {}), "numerics")
+        if os.path.lexists(path):  # refuse a foreign file before creating anything beside it
+            _check_identity(path, read_header(path), config_hash, param_texts, numerics_text)
+        check_writable_dir(path.parent, path)
+        lock = WriterLock(path)
+        try:
+            return cls._open_locked(path, lock, str(config_text), str(config_hash), param_texts,
+                                    numerics_text, metadata, realisations)
+        except BaseException:
+            lock.release()
+            raise
+
+    @classmethod
+    def _open_locked(cls, path: Path, lock: WriterLock, config_text: str, config_hash: str,
+                     param_texts: tuple[str, ...], numerics: str, metadata: Mapping[str, Any],
+                     realisations: int | None) -> Self:
+        with disk_errors(f"remove the temporaries of {path}"):
+            remove_temporaries(path)
         if os.path.lexists(path):
             header = read_header(path)
-            if header.config_hash != config_hash:
-                raise StoreMismatchError(
-                    f"the campaign store {path} was made from another config (config hash "
-                    f"{header.config_hash}, this config has {config_hash}); restore the config "
-                    "it was made from, or choose another output path")
-            if header.params != param_texts:
-                raise StoreMismatchError(
-                    f"the campaign store {path} was made with other parameter points "
-                    f"({len(header.params)} points stored, {len(param_texts)} given) although "
-                    "the config hash matches; restore the config it was made from, or choose "
-                    "another output path")
-            check_writable_dir(path.parent, path)
-            text_changed = header.config_text != str(config_text)
-            if text_changed:  # same hash: e.g. more realisations, or comments edited
-                header = replace(header, config_text=str(config_text))
-            store = cls(path, header, writable=True)
+            _check_identity(path, header, config_hash, param_texts, numerics)
+            store = cls(path, header, writable=True, lock=lock)
             store._prepare_journal()
-            remove_quietly(store._tmp)
-            if text_changed:
-                with disk_errors(f"update the config text of {path}"), reading(path) as f:
-                    points = [read_point(f, p) for p in range(len(param_texts))]
-                    failures = read_failures(f)
+            points, failures = store._verify_h5()
+            store._cache = store._scan(verify=True)
+            if realisations is not None:
+                store._check_realisations(realisations)
+            if header.config_text != config_text:  # same hash: more realisations, comments
+                store._header = replace(header, config_text=config_text)
                 with disk_errors(f"update the config text of {path}"):
                     store._replace_h5(points, failures)
-        else:
-            check_writable_dir(path.parent, path)
-            journal = Path(str(path) + ".journal")
-            if journal.is_dir() and any(RECORD_RE.match(n) or FAILURE_RE.match(n)
-                                        for n in os.listdir(journal)):
-                raise StoreError(f"found the journal {journal} but not its store {path}; move "
-                                 "the journal away or choose another output path")
-            meta = {**default_metadata(), **dict(metadata)}
-            header = Header(config_hash=str(config_hash), config_text=str(config_text),
-                             metadata=canonical_json(meta, "metadata"), params=param_texts)
-            store = cls(path, header, writable=True)
-            with disk_errors(f"create the campaign store {path}"):
-                store._replace_h5([PointData.empty(t) for t in param_texts], {})
-            store._prepare_journal()
+            return store
+        journal = Path(str(path) + ".journal")
+        if journal.is_dir() and any(RECORD_RE.match(n) or FAILURE_RE.match(n)
+                                    for n in os.listdir(journal)):
+            raise StoreError(f"found the journal {journal} but not its store {path}; move "
+                             "the journal away or choose another output path")
+        meta = {**default_metadata(), **dict(metadata)}
+        header = Header(config_hash=config_hash, config_text=config_text,
+                        metadata=canonical_json(meta, "metadata"), params=param_texts,
+                        numerics=numerics)
+        store = cls(path, header, writable=True, lock=lock)
+        with disk_errors(f"create the campaign store {path}"):
+            store._replace_h5([PointData.empty(t) for t in param_texts], {})
+        store._prepare_journal()
         store._cache = store._scan()
         return store
 
@@ -164,17 +221,68 @@ class CampaignStore:
             raise StoreError(f"there is no campaign store at {path}")
         return cls(path, read_header(path), writable=False)
 
+    @classmethod
+    def repair(cls, path: str | os.PathLike[str]) -> list[int]:
+        """Empty the points whose data fail their checksums (and the failure list if it is
+        damaged), keeping every other result; returns the emptied points. Running the config
+        again then recomputes them. Takes the writer lock."""
+        path = Path(path)
+        header = read_header(path)  # a damaged header cannot be repaired: restore a backup
+        if header.version < 2:
+            raise StoreError(f"{path} has store format {header.version}, without checksums: "
+                             "nothing to repair")
+        check_writable_dir(path.parent, path)
+        lock = WriterLock(path)
+        try:
+            store = cls(path, header, writable=True, lock=lock)
+            damaged, points = [], []
+            with reading(path) as f:
+                for p in range(store.n_points):
+                    try:
+                        points.append(read_point(path, f, p))
+                    except DamagedStoreError:
+                        damaged.append(p)
+                        points.append(PointData.empty(header.params[p]))
+                try:
+                    failures = read_failures(path, f)
+                except DamagedStoreError:
+                    failures = {}
+            with disk_errors(f"rewrite the campaign store {path}"):
+                store._replace_h5(points, failures)
+            return damaged
+        finally:
+            lock.release()
+
     def _prepare_journal(self) -> None:
         """Create the journal directory and remove temporary files left by a kill."""
         with disk_errors(f"create the journal directory {self._journal}"):
-            if os.path.lexists(self._journal) and not self._journal.is_dir():
+            if os.path.islink(self._journal) or (os.path.lexists(self._journal)
+                                                 and not self._journal.is_dir()):
                 raise StoreError(f"{self._journal} should be the store's journal directory but is "
-                                 "a file; move it away or choose another output path")
+                                 "a file or a link; move it away or choose another output path")
             self._journal.mkdir(exist_ok=True)
             for name in os.listdir(self._journal):
                 if name.startswith(TMP_PREFIX):
                     remove_quietly(self._journal / name)
             check_writable_dir(self._journal, self._path)
+
+    def _verify_h5(self) -> tuple[list[PointData], dict[tuple[int, int], str]]:
+        """Every point and the failures, checksums verified (DamagedStoreError otherwise)."""
+        with reading(self._path) as f:
+            points = [read_point(self._path, f, p) for p in range(self.n_points)]
+            failures = read_failures(self._path, f)
+        return points, failures
+
+    def _check_realisations(self, realisations: int) -> None:
+        index = self._index()
+        for p in range(self.n_points):
+            done = index.completed(p)
+            if done and max(done) >= realisations:
+                raise StoreMismatchError(
+                    f"realisations = {realisations} is below what the campaign store "
+                    f"{self._path} holds (point {p} has realisation {max(done)}, {len(done)} "
+                    f"stored): a store never drops results; set realisations >= "
+                    f"{max(done) + 1}, or choose another output path")
 
     # ------------------------------------------------------------------ properties
 
@@ -204,14 +312,30 @@ class CampaignStore:
         return self._header.config_hash
 
     @property
+    def format_version(self) -> int:
+        """The store format version of the file."""
+        return self._header.version
+
+    @property
     def metadata(self) -> dict[str, Any]:
         """Versions and whatever was passed to :meth:`open` when the store was created."""
         return json.loads(self._header.metadata)
 
     @property
+    def numerics(self) -> dict[str, Any]:
+        """The settings that change the numbers bitwise, e.g. ``{"blas_threads": 1}``."""
+        return json.loads(self._header.numerics)
+
+    @property
     def n_points(self) -> int:
         """Number of parameter points."""
         return len(self._header.params)
+
+    @property
+    def lost(self) -> list[tuple[int, int]]:
+        """(point, realisation) of journal records that vanished before they were merged
+        (deleted by someone else during the run); they are recomputed by the next run."""
+        return list(self._lost)
 
     def point_params(self, p: int) -> dict[str, Any]:
         """The parameters of point ``p``."""
@@ -229,14 +353,16 @@ class CampaignStore:
         return self._query(lambda index: index.open_failures())
 
     def load_point(self, p: int) -> PointResults:
-        """Everything stored for point ``p`` (HDF5 file and journal), without writing."""
+        """Everything stored for point ``p`` (HDF5 file and journal), checksums and journal
+        marks verified, without writing."""
         p = self._check_point(p)
 
         def load(index: Index) -> PointResults:
             with reading(self._path) as f:
-                data = read_point(f, p)
+                data = read_point(self._path, f, p)
             stored = set(data.realisations.tolist())
-            rows = {i: decode_row(file, p, i) for (q, i), file in sorted(index.records.items())
+            rows = {i: decode_row(file, p, i, self.config_hash)
+                    for (q, i), file in sorted(index.records.items())
                     if q == p and i not in stored}
             data = merge_rows(data, rows, p)
             return PointResults(
@@ -245,6 +371,36 @@ class CampaignStore:
                 seeds=[json.loads(s) for s in data.seeds])
 
         return self._query(load)
+
+    def problems(self) -> list[str]:
+        """Everything that fails verification, one message each: damaged or foreign journal
+        files, points or failure lists failing their checksums. Empty for a sound store."""
+        found: list[str] = []
+        try:
+            index = self._scan()
+        except StoreError as err:
+            return [str(err)]
+        for (p, i), file in sorted(index.records.items()):
+            try:
+                decode_row(file, p, i, self.config_hash)
+            except FileNotFoundError:
+                continue  # merged meanwhile
+            except StoreError as err:
+                found.append(str(err))
+        try:
+            with reading(self._path) as f:
+                for p in range(self.n_points):
+                    try:
+                        read_point(self._path, f, p)
+                    except DamagedStoreError as err:
+                        found.append(str(err))
+                try:
+                    read_failures(self._path, f)
+                except DamagedStoreError as err:
+                    found.append(str(err))
+        except StoreError as err:
+            found.append(str(err))
+        return found
 
     # ------------------------------------------------------------------ writing
 
@@ -270,7 +426,7 @@ class CampaignStore:
                              "realisations")
         name = record_name(p, i)
         with disk_errors(f"commit realisation {i} of point {p} to {self._journal}"):
-            atomic_write(self._journal, name, encode_row(p, i, row))
+            atomic_write(self._journal, name, encode_row(p, i, row, self.config_hash))
         index.records[(p, i)] = self._journal / name
         self._schemas[p] = schema
 
@@ -285,27 +441,30 @@ class CampaignStore:
                              "it cannot be recorded as failed")
         message = str(message)
         name = failure_name(p, i)
-        data = json.dumps({"format": JOURNAL_FORMAT, "version": 1, "point": p,
-                           "realisation": i, "message": message}).encode("utf-8")
         with disk_errors(f"record the failure of realisation {i} of point {p} in "
-                          f"{self._journal}"):
-            atomic_write(self._journal, name, data)
+                         f"{self._journal}"):
+            atomic_write(self._journal, name, encode_failure(p, i, message, self.config_hash))
         index.failures[(p, i)] = (self._journal / name, message)
 
     def consolidate(self) -> None:
-        """Merge the journal into the HDF5 file (atomically replaced), then empty the journal."""
+        """Merge the journal into the HDF5 file (atomically replaced), then empty the journal.
+
+        A journal record that vanished since it was committed (someone deleted it) is left out
+        and listed in :attr:`lost`; everything else is merged."""
         self._require_writable()
         index = self._index()
-        records, failures = dict(index.records), dict(index.failures)
-        if not records and not failures:
+        if not index.records and not index.failures:
             return
-        with reading(self._path) as f:
-            points = [read_point(f, p) for p in range(self.n_points)]
-            merged_failures = read_failures(f)
+        points, merged_failures = self._verify_h5()
         by_point: dict[int, dict[int, Row]] = {}
-        for (p, i), file in sorted(records.items()):
+        for (p, i), file in sorted(index.records.items()):
             if i not in index.stored[p]:
-                by_point.setdefault(p, {})[i] = decode_row(file, p, i)
+                try:
+                    by_point.setdefault(p, {})[i] = decode_row(file, p, i, self.config_hash)
+                except FileNotFoundError:
+                    self._lost.append((p, i))
+                    del index.records[(p, i)]
+        records, failures = dict(index.records), dict(index.failures)
         points = [merge_rows(points[p], by_point.get(p, {}), p) for p in range(self.n_points)]
         stored = [set(data.realisations.tolist()) for data in points]
         merged_failures.update({key: msg for key, (_, msg) in failures.items()})
@@ -324,10 +483,15 @@ class CampaignStore:
             fsync_dir(self._journal)
 
     def close(self) -> None:
-        """Consolidate (when opened for writing); afterwards the store no longer writes."""
-        if self._writable and not self._closed:
-            self.consolidate()
-        self._closed = True
+        """Consolidate (when opened for writing) and release the lock; afterwards the store no
+        longer writes."""
+        try:
+            if self._writable and not self._closed:
+                self.consolidate()
+        finally:
+            self._closed = True
+            if self._lock is not None:
+                self._lock.release()
 
     def __enter__(self) -> Self:
         return self
@@ -364,16 +528,15 @@ class CampaignStore:
     def _replace_h5(self, points: Sequence[PointData],
                     failures: Mapping[tuple[int, int], str]) -> None:
         """Write a complete new file next to the store and rename it over the store."""
-        try:
-            write_h5(self._tmp, self._header, points, failures)
-            os.replace(self._tmp, self._path)
-        except BaseException:
-            remove_quietly(self._tmp)
-            raise
-        fsync_dir(self._path.parent)
 
-    def _scan(self) -> Index:
-        """Read the current state from disk: journal listing first, then the HDF5 index."""
+        def write(handle: IO[bytes]) -> None:
+            write_h5(handle, self._header, points, failures)
+
+        replace_file(self._path, write)
+
+    def _scan(self, verify: bool = False) -> Index:
+        """Read the current state from disk: journal listing first, then the HDF5 index.
+        ``verify``: also check every journal file's campaign mark (the writer, at open)."""
         records: dict[tuple[int, int], Path] = {}
         failure_files: dict[tuple[int, int], Path] = {}
         try:
@@ -391,11 +554,15 @@ class CampaignStore:
         if outside:
             raise StoreError(f"journal files for points {outside} in {self._journal}, but the "
                              f"campaign has {self.n_points} points; move them away")
+        if verify:
+            for (p, i), file in records.items():
+                check_record(file, p, i, self.config_hash)
         with reading(self._path) as f:
-            stored = [set(f["points"][point_name(p)]["realisations"][()].tolist())
+            stored = [set(read_realisations(self._path, f, p).tolist())
                       for p in range(self.n_points)]
-            stored_failures = read_failures(f)
-        failures = {key: (file, read_failure(file)) for key, file in failure_files.items()}
+            stored_failures = read_failures(self._path, f)
+        failures = {key: (file, read_failure(file, *key, self.config_hash))
+                    for key, file in failure_files.items()}
         return Index(stored, stored_failures, records, failures)
 
     def _index(self) -> Index:
@@ -426,11 +593,16 @@ class CampaignStore:
         schema = None
         if index.stored[p]:
             with reading(self._path) as f:
-                schema = read_point(f, p).schema()
+                schema = read_point(self._path, f, p).schema()
         else:
-            keys = sorted(key for key in index.records if key[0] == p)
-            if keys:
-                schema = Schema.of_row(decode_row(index.records[keys[0]], *keys[0]))
+            for key in sorted(key for key in index.records if key[0] == p):
+                try:
+                    schema = Schema.of_row(decode_row(index.records[key], *key,
+                                                      self.config_hash))
+                    break
+                except FileNotFoundError:
+                    self._lost.append(key)
+                    del index.records[key]
         if schema is not None:
             self._schemas[p] = schema
         return schema

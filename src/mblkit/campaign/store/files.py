@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 from mblkit.campaign.store.errors import StoreError
 
@@ -58,6 +60,43 @@ def atomic_write(directory: Path, name: str, data: bytes) -> None:
         remove_quietly(tmp)
         raise
     fsync_dir(directory)
+
+
+def temporary_prefix(path: Path) -> str:
+    """Names of the temporaries of ``path``: ``<name>.tmp-<random>`` in the same directory."""
+    return path.name + ".tmp-"
+
+
+def replace_file(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Replace ``path`` atomically by what ``write(handle)`` writes.
+
+    The temporary file is created with :func:`tempfile.mkstemp` in ``path``'s directory
+    (exclusive creation, mode 0600, an unpredictable name, never a symbolic link followed) and
+    written through that descriptor only, so nobody can redirect the write by planting a link.
+    It is flushed and fsync'ed, renamed over ``path`` and the directory fsync'ed; on any error
+    (a full disk included) it is removed and ``path`` is left as it was.
+    """
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=temporary_prefix(path))
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w+b") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        remove_quietly(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def remove_temporaries(path: Path) -> None:
+    """Remove the temporaries a killed writer of ``path`` left (call with the lock held).
+    ``os.unlink`` removes a symbolic link itself, never its target."""
+    prefix = temporary_prefix(path)
+    for name in os.listdir(path.parent):
+        if name.startswith(prefix) or name == path.name + ".tmp":  # .tmp: mblkit < 0.2
+            remove_quietly(path.parent / name)
 
 
 def check_writable_dir(directory: Path, path: Path) -> None:
