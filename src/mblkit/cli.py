@@ -52,16 +52,36 @@ def run(
                                                     "into the HDF5 store")] = 20.0,
     blas_threads: Annotated[int, typer.Option(help="BLAS threads per realisation; results are "
                                                    "bitwise independent of workers and "
-                                                   "executor for a fixed value")] = 1,
+                                                   "executor for a fixed value, which the "
+                                                   "store records")] = 1,
+    tls_ca_file: Annotated[Path | None, typer.Option(help="Dask TLS: the CA certificate "
+                                                          "(PEM)")] = None,
+    tls_cert: Annotated[Path | None, typer.Option(help="Dask TLS: this client's certificate "
+                                                       "(PEM)")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="Dask TLS: the certificate's private "
+                                                      "key (PEM)")] = None,
+    dashboard: Annotated[str | None, typer.Option(help="--dask local: serve the Dask "
+                                                       "dashboard at this address, e.g. "
+                                                       "127.0.0.1:8787 (default: none)")] = None,
 ) -> None:
     """Run (or resume) a campaign: every missing realisation, committed one by one."""
     from mblkit.campaign.config import ConfigError, load_config
+    from mblkit.campaign.executors import ExecutorError, dask_security
     from mblkit.campaign.runner import output_path, run_campaign
     from mblkit.campaign.store import StoreError
 
     if dask not in (None, "local"):
         _fail(f"--dask {dask!r} is not allowed: use --dask local, or --scheduler ADDRESS")
+    if dask and scheduler:
+        _fail("--dask local and --scheduler exclude each other: give one")
     executor = "dask" if (dask or scheduler) else "local"
+    tls = (tls_ca_file, tls_cert, tls_key)
+    if executor != "dask" and (any(tls) or dashboard):
+        _fail("--tls-* and --dashboard apply to Dask only: add --dask local or --scheduler")
+    try:
+        security = dask_security(*(str(t) if t else None for t in tls))
+    except ValueError as err:
+        _fail(str(err))
     columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
                TextColumn("failures: {task.fields[failures]}"))
@@ -85,8 +105,9 @@ def run(
 
             report = run_campaign(cfg, text, store_path, executor, workers, scheduler, update,
                                   consolidate_seconds=merge_every,
-                                  blas_threads=blas_threads)
-    except (ConfigError, StoreError, ValueError) as err:
+                                  blas_threads=blas_threads, security=security,
+                                  dashboard=dashboard, notice=bar.console.print)
+    except (ConfigError, StoreError, ExecutorError, ValueError) as err:
         _fail(str(err))
     console.print(f"{report.computed} realisations computed, {report.failed} failed, "
                   f"{report.skipped} already stored; {report.workers} worker(s), "
@@ -94,6 +115,10 @@ def run(
     if report.failed:
         console.print("failed realisations are recorded in the store and retried by running "
                       "the same command again")
+    if report.lost:
+        console.print(f"[yellow]{report.lost} journal record(s) vanished before they were "
+                      "merged (deleted during the run?): run the same command again to "
+                      "recompute them[/yellow]")
 
 
 def _open_store(path: Path):
@@ -105,12 +130,27 @@ def _open_store(path: Path):
         _fail(str(err))
 
 
+def _store_errors(fn):
+    """Run ``fn()``; a StoreError (damaged or foreign data) ends with its message, no
+    traceback."""
+    from mblkit.campaign.store import StoreError
+
+    try:
+        return fn()
+    except StoreError as err:
+        _fail(str(err))
+
+
 @app.command()
 def status(store: Annotated[Path, typer.Argument(help="campaign store (.h5)")]) -> None:
-    """Progress of a campaign: realisations stored per point, and failures."""
+    """Progress of a campaign: realisations stored per point, failures, and any damage."""
+    st = _open_store(store)
+    _store_errors(lambda: _status(st, store))
+
+
+def _status(st, store: Path) -> None:
     from mblkit.campaign.config import parse_config
 
-    st = _open_store(store)
     cfg = parse_config(st.config_text)
     table = Table(title=f"{cfg.name}: {store}")
     table.add_column("point", justify="right")
@@ -129,6 +169,11 @@ def status(store: Annotated[Path, typer.Argument(help="campaign store (.h5)")]) 
                   f"{len(failures)} failed")
     for p, i, message in failures[:10]:
         console.print(f"  point {p} realisation {i}: {message}")
+    problems = st.problems()
+    for message in problems:
+        console.print(f"[red]damaged:[/red] {message}")
+    if problems:
+        raise typer.Exit(code=1)
 
 
 @app.command()
@@ -139,7 +184,7 @@ def summary(store: Annotated[Path, typer.Argument(help="campaign store (.h5)")])
 
     st = _open_store(store)
     cfg = parse_config(st.config_text)
-    rows = point_averages(st)
+    rows = _store_errors(lambda: point_averages(st))
     names = sorted({k for r in rows for k in r["mean"]} - {"max_residual"})
     table = Table(title=f"{cfg.name}: disorder averages (mean ± standard error)")
     for head in (*cfg.model.grid, "n", *names):
@@ -166,9 +211,25 @@ def plot(
     if reference is not None:
         _open_store(reference)
     folder = out or store.with_suffix("")
+    from mblkit.campaign.store import StoreError
+
     try:
         written = plot_campaign(store, folder, reference)
-    except ValueError as err:
+    except (StoreError, ValueError) as err:
         _fail(str(err))
     for path in written:
         console.print(f"saved {path}")
+
+
+@app.command()
+def repair(store: Annotated[Path, typer.Argument(help="campaign store (.h5)")]) -> None:
+    """Empty the points whose stored data fail their checksums, keeping every other result;
+    running the config again then recomputes them."""
+    from mblkit.campaign.store import CampaignStore
+
+    damaged = _store_errors(lambda: CampaignStore.repair(store))
+    if not damaged:
+        console.print(f"{store}: every point passed its checksums; nothing changed")
+        return
+    console.print(f"{store}: emptied the damaged point(s) {damaged}; run the config again to "
+                  "recompute them")

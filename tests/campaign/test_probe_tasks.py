@@ -113,7 +113,7 @@ def test_static_record_matches_a_direct_computation(tmp_path):
     (("v = [1e-8, 1e1, 36]", "v = [1e1, 1e-8, 36]"), "empty or invalid"),
     (("fraction = 0.2", "fraction = 0.5"), "must be small"),
     (("fraction = 0.2", "fraction = 0.1"), "states per window"),
-    (('name = "matrix_elements"', 'name = "spectral"'), "appears 2 times"),
+    (('name = "matrix_elements"', 'name = "spectral"'), "more than once"),
     (('name = "matrix_elements"', 'name = "gap_ratio"'), "not allowed for model"),
     (('[[observables]]\nname = "spectral"',
       '[solver]\nsector = "half"\n\n[[observables]]\nname = "spectral"'), "sector"),

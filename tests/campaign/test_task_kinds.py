@@ -58,8 +58,9 @@ def test_scheme_campaign_gives_p_thermal_monotonic_in_eps(tiny_config):
     path = tiny_config("s", 30, TINY_SCHEME)
     run_file(path)
     store = CampaignStore.read(path.with_suffix(".h5"))
-    p = {tuple(store.load_point(k).params.values()): store.load_point(k).scalars["thermal"].mean()
-         for k in range(store.n_points)}
+    params = [store.point_params(k) for k in range(store.n_points)]
+    p = {(q["L"], q["eps"]): store.load_point(k).scalars["thermal"].mean()
+         for k, q in enumerate(params)}
     assert p[(20, 0.1)] <= p[(20, 0.6)] and p[(60, 0.1)] <= p[(60, 0.6)]
     assert p[(60, 0.6)] > 0.5 and p[(60, 0.1)] == 0.0
 

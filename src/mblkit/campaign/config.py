@@ -28,15 +28,36 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 
 class ConfigError(ValueError):
     """A campaign configuration is invalid; the message names the key and the allowed values."""
+
+
+def _no_bool(value: Any) -> Any:
+    """Refuse true/false where a number is expected (pydantic would read true as 1)."""
+    if isinstance(value, bool):
+        raise ValueError("a number is expected, not a boolean")
+    return value
+
+
+Int = Annotated[int, BeforeValidator(_no_bool)]
+Float = Annotated[float, BeforeValidator(_no_bool), Field(allow_inf_nan=False)]
 
 
 class _Strict(BaseModel):
@@ -54,36 +75,71 @@ class ModelSpec(_Strict):
         for key, values in grid.items():
             if not values:
                 raise ValueError(f"grid.{key} is empty: give at least one value")
+            if len(set(map(repr, values))) != len(values):
+                raise ValueError(f"grid.{key} = {values!r} repeats a value: give each once")
         return grid
+
+    @model_validator(mode="after")
+    def _params_or_grid(self) -> ModelSpec:
+        both = sorted(set(self.params) & set(self.grid))
+        if both:
+            raise ValueError(f"{both} appear in both model.params and model.grid: give each "
+                             "parameter in one of them")
+        return self
 
 
 class SolverSpec(_Strict):
     method: Literal["full", "interior"] = "full"
-    sector: Literal["half", "full"] | int | None = None
-    k: int = Field(default=50, ge=1)
-    target: float | None = None
+    sector: Literal["half", "full"] | Int | None = None
+    k: Int = Field(default=50, ge=1)
+    target: Float | None = None
+
+    @model_validator(mode="after")
+    def _interior_options(self) -> SolverSpec:
+        unused = sorted({"k", "target"} & self.model_fields_set)
+        if self.method == "full" and unused:
+            raise ValueError(f"{unused} apply to method = 'interior' only: leave them out for "
+                             "method = 'full'")
+        return self
 
 
 class ObservableSpec(_Strict):
     name: str
-    fraction: float = Field(default=0.5, gt=0, le=1)
-    sites: Literal["all", "middle"] | list[int] = "all"
-    bins: int = Field(default=50, ge=1)
+    fraction: Float = Field(default=0.5, gt=0, le=1)
+    sites: Literal["all", "middle"] | Annotated[list[Int], Field(min_length=1)] = "all"
+    bins: Int = Field(default=50, ge=1)
     # resonance statistics (Floquet models): log bins [lo, hi, bins] per histogram, the |omega|
     # windows of p(Omega | omega), and whether to compute the three-level average
-    log_bins: dict[str, tuple[float, float, int]] = Field(default_factory=dict)
-    windows: list[float] | None = None
-    three_level: bool = True
+    log_bins: dict[str, tuple[Float, Float, Int]] = Field(default_factory=dict)
+    windows: list[Float] | None = None
+    three_level: StrictBool = True
+
+    @field_validator("sites")
+    @classmethod
+    def _distinct_sites(cls, sites: Any) -> Any:
+        if isinstance(sites, list) and len(set(sites)) != len(sites):
+            raise ValueError(f"sites = {sites} repeats a site: give each once")
+        return sites
 
 
 class CampaignConfig(_Strict):
     name: str = "campaign"
-    seed: int = Field(ge=0)
-    realisations: int = Field(ge=1)
+    seed: Int = Field(ge=0)
+    realisations: Int = Field(ge=1)
     output: str
     model: ModelSpec
     solver: SolverSpec = SolverSpec()
     observables: list[ObservableSpec] = Field(default_factory=list)
+
+    @field_validator("observables")
+    @classmethod
+    def _distinct_names(cls, specs: list[ObservableSpec]) -> list[ObservableSpec]:
+        names = [spec.name for spec in specs]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"observables {twice} appear more than once: give each observable "
+                             "once (their results would overwrite each other)")
+        return specs
 
     def points(self) -> list[dict[str, Any]]:
         """The parameter points: fixed params merged with each grid combination, in order."""
@@ -123,10 +179,8 @@ def load_config(path: str | Path) -> tuple[CampaignConfig, str]:
     return parse_config(text, str(path)), text
 
 
-def config_hash(config: CampaignConfig) -> str:
-    """SHA-256 of what determines each realisation's result: the validated config with defaults
-    filled in, except ``output`` (where results go) and ``realisations`` (how many: realisation
-    i of point p is the same whatever the total, so a finished campaign can be extended by
-    raising ``realisations`` and running again); independent of TOML formatting."""
-    payload = config.model_dump_json(exclude={"output", "realisations"})
-    return hashlib.sha256(payload.encode()).hexdigest()
+def identity_hash(payload: Any) -> str:
+    """SHA-256 of the canonical JSON of ``payload`` (what determines every realisation's
+    result; built by :func:`mblkit.campaign.tasks.campaign_identity`)."""
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -55,6 +55,19 @@ def check(config: CampaignConfig, point: Point, index: int) -> None:
     if config.solver.method == "interior" and config.solver.k > dim - 2:
         raise ConfigError(f"solver.k = {config.solver.k} is too large at point {index} "
                           f"(dimension {dim}): at most dim - 2")
+    levels = config.solver.k if config.solver.method == "interior" else dim
+    solved = (f"solver.k = {levels}" if config.solver.method == "interior"
+              else f"dimension {dim}")
+    for spec in config.observables:
+        window = _central(levels, spec.fraction)
+        states = window.stop - window.start
+        need = 3 if spec.name == "gap_ratio" else 1
+        if states < need:
+            raise ConfigError(
+                f"observables {spec.name}: fraction = {spec.fraction} at point {index} (L = "
+                f"{point.model.L}, {solved}) keeps {states} level(s); {spec.name} needs at "
+                f"least {need}: raise fraction, L" + (", solver.k" if levels != dim else "")
+                + " or the sector's dimension")
 
 
 def memory(config: CampaignConfig, point: Point) -> int:
@@ -146,4 +159,11 @@ def run(config: CampaignConfig, point: Point, rng: np.random.Generator) -> dict:
     return record
 
 
-KIND = TaskKind("hamiltonian", MODELS, OBSERVABLES, True, prepare, check, memory, run)
+#: The [[observables]] options each observable uses.
+OPTIONS = {"gap_ratio": frozenset({"fraction", "bins"}),
+           "purity": frozenset({"fraction", "sites", "bins"}),
+           "magnetisation": frozenset({"fraction", "sites", "bins"}),
+           "entanglement": frozenset({"fraction"})}
+
+KIND = TaskKind("hamiltonian", MODELS, OBSERVABLES, True, prepare, check, memory, run,
+                options=OPTIONS)

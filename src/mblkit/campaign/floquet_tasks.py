@@ -48,6 +48,10 @@ def resonance_bins(spec: ObservableSpec) -> ResonanceBins:
 
 def check(config: CampaignConfig, point: Point, index: int) -> None:
     for spec in config.observables:
+        if spec.name == "gap_ratio" and point.model.dim < 3:
+            raise ConfigError(f"observables gap_ratio at point {index} (L = {point.model.L}): "
+                              f"{point.model.dim} quasienergies, the gap ratio needs at least "
+                              "3; raise L")
         if spec.name == "resonances":
             if not hasattr(point.model, "apply_field_operator"):
                 raise ConfigError(f"observables.name = 'resonances' is not allowed for model "
@@ -122,4 +126,9 @@ def run(config: CampaignConfig, point: Point, rng: np.random.Generator) -> dict:
     return record
 
 
-KIND = TaskKind("floquet", MODELS, OBSERVABLES, True, prepare, check, memory, run)
+#: The [[observables]] options each observable uses.
+OPTIONS = {"gap_ratio": frozenset({"bins"}),
+           "resonances": frozenset({"sites", "log_bins", "windows", "three_level"})}
+
+KIND = TaskKind("floquet", MODELS, OBSERVABLES, True, prepare, check, memory, run,
+                options=OPTIONS)

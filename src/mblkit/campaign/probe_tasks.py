@@ -207,4 +207,9 @@ def run(config: CampaignConfig, point: Point, rng: np.random.Generator) -> dict:
     return record
 
 
-KIND = TaskKind("probe", MODELS, OBSERVABLES, True, prepare, check, memory, run)
+#: The [[observables]] options each observable uses.
+OPTIONS = {"spectral": frozenset({"log_bins"}),
+           "matrix_elements": frozenset({"fraction", "log_bins"})}
+
+KIND = TaskKind("probe", MODELS, OBSERVABLES, True, prepare, check, memory, run,
+                options=OPTIONS)

@@ -3,7 +3,8 @@
 The only layer that knows about executors and files. Resuming is running again: realisations
 already in the store are skipped, failed ones are retried, and the finished store is identical
 in every stored number to an uninterrupted run (records depend only on (seed, point,
-realisation); the store sorts rows and adds integer histogram counts).
+realisation); the store sorts rows and adds integer histogram counts). One run writes a store
+at a time (the store's lock); the BLAS thread count is part of the store's identity.
 """
 
 from __future__ import annotations
@@ -11,20 +12,22 @@ from __future__ import annotations
 import os
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mblkit import __version__
-from mblkit.campaign.config import CampaignConfig, config_hash
+from mblkit.campaign.config import CampaignConfig
 from mblkit.campaign.executors import (
     DaskExecutor,
     LocalPoolExecutor,
+    Notice,
     SerialExecutor,
     plan_workers,
 )
 from mblkit.campaign.store import CampaignStore, StoreError
-from mblkit.campaign.tasks import point_memory, run_realisation, validate
+from mblkit.campaign.tasks import campaign_identity, point_memory, run_realisation, validate
 from mblkit.memory import available_memory
 
 EXECUTORS = ("local", "dask")
@@ -39,6 +42,7 @@ class RunReport:
     skipped: int
     workers: int
     seconds: float
+    lost: int = 0
 
 
 def library_versions() -> dict[str, str]:
@@ -60,56 +64,74 @@ def output_path(config: CampaignConfig, config_file: Path | None) -> Path:
     return Path(os.path.normpath(out))
 
 
+def _missing(completed: list[set[int]], realisations: int) -> Iterator[tuple[int, int]]:
+    """(point, realisation) not yet stored, in order, generated lazily (never a list of all)."""
+    for p, done in enumerate(completed):
+        for i in range(realisations):
+            if i not in done:
+                yield p, i
+
+
 def run_campaign(config: CampaignConfig, config_text: str, store_path: Path,
                  executor: str = "local", workers: int | None = None,
                  scheduler: str | None = None,
                  progress: Callable[[int, int, int], None] | None = None,
-                 consolidate_seconds: float = 20.0, blas_threads: int = 1) -> RunReport:
+                 consolidate_seconds: float = 20.0, blas_threads: int = 1, *,
+                 security: Any = None, dashboard: str | None = None,
+                 notice: Notice | None = None) -> RunReport:
     """Run every missing realisation of ``config`` into the store at ``store_path``.
 
-    ``progress(done, total, failures)`` is called at the start and after each realisation.
-    Every realisation runs with ``blas_threads`` BLAS threads whatever the executor and the
-    number of workers, so the stored numbers do not depend on either (LAPACK's rounding
-    depends on its thread count).
-    Bad input (config, memory, store) raises before any realisation runs.
+    ``progress(done, total, failures)`` is called at the start and after each realisation;
+    ``notice(message)`` with what the user should know while it runs (e.g. a Dask scheduler
+    without workers). Every realisation runs with ``blas_threads`` BLAS threads whatever the
+    executor and the number of workers, so the stored numbers do not depend on either (LAPACK's
+    rounding depends on its thread count); a store computed with another value is refused.
+    ``security`` (Dask TLS) and ``dashboard`` (an address) apply to ``executor="dask"``.
+    Bad input (config, memory, store, a second writer) raises before any realisation runs.
     """
     if executor not in EXECUTORS:
         raise ValueError(f"executor={executor!r} is not allowed: use one of {EXECUTORS}")
-    if workers is not None and workers < 1:
+    if workers is not None and (isinstance(workers, bool) or workers < 1):
         raise ValueError(f"workers={workers} is not allowed: it must be >= 1")
-    if blas_threads < 1:
+    if isinstance(blas_threads, bool) or blas_threads < 1:
         raise ValueError(f"blas_threads={blas_threads} is not allowed: it must be >= 1")
     points = validate(config)
-    params = config.points()
+    chash, params = campaign_identity(config, points)
     try:
         store_path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise StoreError(f"cannot create the folder {store_path.parent} for the campaign "
                          f"store: {err.strerror}") from err
     start = time.perf_counter()
-    with CampaignStore.open(store_path, config_text, config_hash(config), params,
-                            {"versions": library_versions(), "name": config.name}) as store:
-        todo = [(p, i) for p in range(len(params))
-                for i in sorted(set(range(config.realisations)) - store.completed(p))]
-        total = len(params) * config.realisations
-        done = total - len(todo)
+    n_points, n_real = len(params), config.realisations
+    biggest = max(point_memory(config, pt) for pt in points)
+    with CampaignStore.open(store_path, config_text, chash, params,
+                            {"versions": library_versions(), "name": config.name},
+                            numerics={"blas_threads": blas_threads},
+                            realisations=n_real) as store:
+        completed = [store.completed(p) for p in range(n_points)]
+        total = n_points * n_real
+        n_todo = total - sum(len(done) for done in completed)
+        done = total - n_todo
         failed_now = 0
         still_failed = {(p, i) for p, i, _ in store.failures()}
         if progress is not None:
             progress(done, total, len(still_failed))
-        biggest = max(point_memory(config, pt) for pt in points)
         n_workers = plan_workers(workers, biggest, available_memory(), blas_threads)
-        n_workers = min(n_workers, max(1, len(todo)))
+        n_workers = min(n_workers, max(1, n_todo))
         if executor == "dask":
-            pool = DaskExecutor(scheduler, n_workers, blas_threads)
+            pool: Any = DaskExecutor(scheduler, n_workers, blas_threads, security=security,
+                                     dashboard=dashboard, notice=notice)
         elif n_workers == 1:
             pool = SerialExecutor(blas_threads)
         else:
             pool = LocalPoolExecutor(n_workers, blas_threads)
         last = time.monotonic()
         try:
-            for (_, p, i), (status, payload) in pool.run(run_realisation,
-                                                      ((config, p, i) for p, i in todo)):
+            if executor == "dask":
+                pool.check_workers(biggest)
+            tasks = ((config, p, i) for p, i in _missing(completed, n_real))
+            for (_, p, i), (status, payload) in pool.run(run_realisation, tasks):
                 if status == "ok":
                     store.commit(p, i, payload)
                     still_failed.discard((p, i))
@@ -125,5 +147,5 @@ def run_campaign(config: CampaignConfig, config_text: str, store_path: Path,
                     last = time.monotonic()
         finally:
             pool.close()
-    return RunReport(len(todo) - failed_now, failed_now, total - len(todo), n_workers,
-                     time.perf_counter() - start)
+    return RunReport(n_todo - failed_now, failed_now, total - n_todo, n_workers,
+                     time.perf_counter() - start, len(store.lost))
