@@ -149,6 +149,31 @@ def test_crossover_from_stretched_exponential_to_r_minus_two():
         assert -2.0 < slope_100 < -1.7 and -2.2 < slope_1000 < -2.0
 
 
+def test_local_exponent_far_beyond_lambda_is_grid_and_tolerance_converged():
+    """At r = 1e6 Lambda (F ~ 1e-12) d log F / d log r of the default solve matches a 2x finer
+    grid to 1e-3 and the converged -3.10 quoted in issue 12; at a coarse grid, tolerances 10x
+    tighter change F by < 1e-6 (with the former fixed absolute tolerance 1e-13 the default grid
+    gave -3.08 from p/F and -3.19 from F itself, 1601 cells -3.04 and -3.27)."""
+    problem = ld.ResonanceLossDiffusion(Lambda=1.0)
+    r = np.array([0.95e6, 1e6, 1.05e6])
+    default = ld.solve_loss_diffusion(problem, r)
+    fine = ld.solve_loss_diffusion(problem, r, n_cells=1601)
+    exponents = []
+    for sol in (default, fine):
+        from_p = -r[1] * sol.p[1] / sol.F[1]
+        from_f = math.log(sol.F[2] / sol.F[0]) / math.log(r[2] / r[0])
+        assert from_f == pytest.approx(from_p, abs=2e-3)  # p = -dF/dr, a second route
+        exponents.append(from_p)
+    assert exponents[0] == pytest.approx(exponents[1], abs=1e-3)
+    assert exponents[1] == pytest.approx(-3.10, abs=0.01)
+    assert default.F[1] == pytest.approx(fine.F[1], rel=2e-3)
+    assert 1e-13 < default.F[1] < 1e-11
+    coarse = ld.solve_loss_diffusion(problem, r, n_cells=201)
+    tight = ld.solve_loss_diffusion(problem, r, n_cells=201, rtol=1e-9, atol=1e-13)
+    np.testing.assert_allclose(coarse.F, tight.F, rtol=1e-6)
+    np.testing.assert_allclose(coarse.p, tight.p, rtol=1e-6)
+
+
 def test_energy_dependent_loss_approaches_eq_c17_as_mu_goes_to_zero():
     """Eq. C5 -> C7 (point loss of weight gamma, Eq. C6) and F -> e^(r/l) erfc(sqrt(r/l)) ~ r^-1/2.
 
