@@ -60,6 +60,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from numbers import Complex, Real
 from typing import Any
 
@@ -190,8 +191,7 @@ class SpinChain:
             raise ValueError(f"parameters {unused} are not used by any term: name them in a "
                              f"term's coeff, factor or distribution, or remove them")
         object.__setattr__(self, "_resolved", resolved)
-        _check_hermitian(resolved)
-        object.__setattr__(self, "_conserves", _conserves_sz(resolved))
+        object.__setattr__(self, "_conserves", _analyse(resolved))
 
     @classmethod
     def from_params(cls, **params: Any) -> SpinChain:
@@ -461,17 +461,23 @@ def _distribution(key: str, spec: Mapping[str, Any], values: dict[str, float], u
 # ---- symbolic checks: Hermiticity and U(1) conservation ----------------------------------------
 
 
+@lru_cache(maxsize=256)
+def _pattern(op: str) -> tuple[tuple[tuple[str, ...], complex], ...]:
+    """O_1 ... O_k in the site basis z, +, -: (letters by position, coefficient) pairs."""
+    out: dict[tuple[str, ...], complex] = {(): 1.0}
+    for letter in op:
+        nxt: dict[tuple[str, ...], complex] = {}
+        for letters, c in out.items():
+            for new, a in _EXPANSION[letter]:
+                nxt[(*letters, new)] = nxt.get((*letters, new), 0) + c * a
+        out = nxt
+    return tuple(out.items())
+
+
 def _monomials(op: str, sites: Sequence[int], coeff: complex) -> dict[Monomial, complex]:
     """coeff * O_1(s_1) ... O_k(s_k) (distinct sites) in the site basis z, +, -."""
-    out: dict[Monomial, complex] = {(): complex(coeff)}
-    for letter, site in zip(op, sites, strict=True):
-        nxt: dict[Monomial, complex] = {}
-        for mono, c in out.items():
-            for new, a in _EXPANSION[letter]:
-                key = (*mono, (int(site), new))
-                nxt[key] = nxt.get(key, 0) + c * a
-        out = nxt
-    return {tuple(sorted(m)): c for m, c in out.items()}
+    return {tuple(sorted(zip(sites, letters, strict=True))): coeff * a
+            for letters, a in _pattern(op)}
 
 
 def _tuple_monomials(t: _Term, m: int, coeff: complex) -> dict[Monomial, complex]:
@@ -504,28 +510,50 @@ def _describe(mono: Monomial) -> str:
     return "".join(c for _, c in mono) + " on sites " + str(tuple(s for s, _ in mono))
 
 
-def _check_hermitian(terms: Sequence[_Term]) -> None:
-    """Refuse a term list that is not Hermitian, naming a term without its partner.
+def _changes_sz(mono: Monomial) -> bool:
+    letters = [c for _, c in mono]
+    return letters.count("+") != letters.count("-")
+
+
+def _hermitian_per_tuple(t: _Term) -> bool:
+    """Each tuple of the term is Hermitian by itself: its h.c. is added, or it is a string of
+    Pauli matrices (on distinct sites) with real coefficients."""
+    if t.hc:
+        return True
+    if set(t.op) - set("xyz") or complex(t.factor).imag != 0:
+        return False
+    return t.constant is None or bool(np.all(t.constant.imag == 0))
+
+
+def _analyse(terms: Sequence[_Term]) -> bool:
+    """Refuse a term list that is not Hermitian, naming a term without its partner; return
+    whether it conserves S^z.
 
     A random term draws real coefficients independently per tuple, so each of its tuples
-    (with its h.c.) must be Hermitian alone. The constant terms are summed monomial by monomial
-    (basis z, +, - per site) and the sum must equal its adjoint.
+    (with its h.c.) must be Hermitian alone, and conserve S^z alone. The constant terms are
+    summed monomial by monomial (basis z, +, - per site): the sum must equal its adjoint, and
+    conserves S^z when no monomial that changes it survives.
     """
+    if all(_hermitian_per_tuple(t) for t in terms) and all(conserves_u1(t.op) for t in terms):
+        return True  # the common case, decided term by term without expanding every tuple
     total: dict[Monomial, complex] = {}
     owners: dict[Monomial, int] = {}
+    conserves = True
     for t in terms:
+        if t.constant is None:
+            # one tuple decides: on distinct sites the structure does not depend on which
+            monos = _tuple_monomials(t, 0, t.factor)
+            bad = _hermitian_violation(monos)
+            if bad is not None:
+                raise ValueError(
+                    f"the term list is not Hermitian: {t.label} has a random coefficient "
+                    f"drawn per tuple, so each tuple must be Hermitian by itself, but "
+                    f"{_describe(bad[0])} has no conjugate partner; set hc = true, or use "
+                    f"letters x y z only")
+            conserves &= not any(_changes_sz(mono) and c != 0 for mono, c in monos.items())
+            continue
         for m in range(len(t.sites)):
-            coeff = t.factor * (1.0 if t.constant is None else t.constant[m])
-            monos = _tuple_monomials(t, m, coeff)
-            if t.constant is None:
-                bad = _hermitian_violation(monos)
-                if bad is not None:
-                    raise ValueError(
-                        f"the term list is not Hermitian: {t.label} has a random coefficient "
-                        f"drawn per tuple, so each tuple must be Hermitian by itself, but "
-                        f"{_describe(bad[0])} has no conjugate partner; set hc = true, or use "
-                        f"letters x y z only")
-                continue
+            monos = _tuple_monomials(t, m, t.factor * t.constant[m])
             for mono, c in monos.items():
                 total[mono] = total.get(mono, 0) + c
                 owners.setdefault(mono, t.index)
@@ -536,30 +564,9 @@ def _check_hermitian(terms: Sequence[_Term]) -> None:
         raise ValueError(
             f"the term list is not Hermitian: terms[{owners[mono]}] gives {_describe(mono)} "
             f"the coefficient {_fmt(c)}, but its conjugate {_describe(_adjoint(mono))} has "
-            f"{_fmt(partner)} (expected {_fmt(np.conj(c))}); set hc = true on that term or add its "
-            f"conjugate")
-
-
-def _changes_sz(mono: Monomial) -> bool:
-    letters = [c for _, c in mono]
-    return letters.count("+") != letters.count("-")
-
-
-def _conserves_sz(terms: Sequence[_Term]) -> bool:
-    """True when no monomial that changes S^z survives: random terms must conserve tuple by
-    tuple, the constant ones after summation."""
-    total: dict[Monomial, complex] = {}
-    for t in terms:
-        for m in range(len(t.sites)):
-            coeff = t.factor * (1.0 if t.constant is None else t.constant[m])
-            monos = _tuple_monomials(t, m, coeff)
-            if t.constant is None:
-                if any(_changes_sz(mono) and c != 0 for mono, c in monos.items()):
-                    return False
-                continue
-            for mono, c in monos.items():
-                total[mono] = total.get(mono, 0) + c
-    return not any(_changes_sz(mono) and c != 0 for mono, c in total.items())
+            f"{_fmt(partner)} (expected {_fmt(np.conj(c))}); set hc = true on that term or add "
+            f"its conjugate")
+    return conserves and not any(_changes_sz(mono) and c != 0 for mono, c in total.items())
 
 
 def _expanded_terms(terms: Sequence[_Term], coeffs: Sequence[np.ndarray], real: bool
