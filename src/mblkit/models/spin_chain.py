@@ -169,6 +169,8 @@ class SpinChain:
     parameters: tuple[tuple[str, float], ...] = ()
     _resolved: tuple[_Term, ...] = field(init=False, repr=False, compare=False)
     _conserves: bool = field(init=False, repr=False, compare=False)
+    _real: bool = field(init=False, repr=False, compare=False)
+    _rendered: tuple = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_sites(self.L)
@@ -192,6 +194,11 @@ class SpinChain:
                              f"term's coeff, factor or distribution, or remove them")
         object.__setattr__(self, "_resolved", resolved)
         object.__setattr__(self, "_conserves", _analyse(resolved))
+        object.__setattr__(self, "_real", _is_real(resolved))
+        # the constant terms rendered once; random ones are rendered per realisation
+        object.__setattr__(self, "_rendered", tuple(
+            None if t.constant is None else _render(t, t.factor * t.constant, self._real)
+            for t in resolved))
 
     @classmethod
     def from_params(cls, **params: Any) -> SpinChain:
@@ -321,12 +328,7 @@ class SpinChain:
     def is_real(self) -> bool:
         """True when every matrix element is real: no odd power of sigma^y, real coefficients
         and parameters (the matrix is float64)."""
-        for t in self._resolved:
-            if t.op.count("y") % 2 or complex(t.factor).imag != 0:
-                return False
-            if t.constant is not None and np.any(t.constant.imag != 0):
-                return False
-        return True
+        return self._real
 
     @property
     def random_terms(self) -> tuple[int, ...]:
@@ -390,17 +392,11 @@ class SpinChain:
         a string (``xx``) does not, but the sum (``xx + yy``) does.
         """
         coeffs = self.coefficients(realisation)
-        real = self.is_real
         if expand:
-            return _expanded_terms(self._resolved, coeffs, real)
-        out: list[tuple[str, list[tuple]]] = []
-        for t, c in zip(self._resolved, coeffs, strict=True):
-            c = c.real if real else c
-            sites = t.sites.tolist()
-            out.append((t.op, [(c[m], *s) for m, s in enumerate(sites)]))
-            if t.hc:
-                cc = c if real else np.conj(c)
-                out.append((t.conj_op(), [(cc[m], *s[::-1]) for m, s in enumerate(sites)]))
+            return _expanded_terms(self._resolved, coeffs, self._real)
+        out: list[tuple[str, Sequence[tuple]]] = []
+        for t, c, rendered in zip(self._resolved, coeffs, self._rendered, strict=True):
+            out.extend(rendered if rendered is not None else _render(t, c, self._real))
         return out
 
     def hamiltonian(self, realisation: Mapping[str, np.ndarray], n_up: int | None = None
@@ -411,6 +407,28 @@ class SpinChain:
         expand = basis.in_sector and not all(
             conserves_u1(t.op) for t in self._resolved)
         return assemble(self.terms_of(realisation, expand), basis)
+
+
+def _is_real(terms: Sequence[_Term]) -> bool:
+    for t in terms:
+        if t.op.count("y") % 2 or complex(t.factor).imag != 0:
+            return False
+        if t.constant is not None and np.any(t.constant.imag != 0):
+            return False
+    return True
+
+
+def _render(t: _Term, c: np.ndarray, real: bool) -> tuple[tuple[str, tuple[tuple, ...]], ...]:
+    """The term's entries of a :mod:`mblkit.spins` term list for coefficients ``c`` (with
+    factor), its h.c. written out; Python numbers, the fast path of ``assemble``."""
+    values = (c.real if real else c).tolist()
+    sites = t.sites.tolist()
+    out = [(t.op, tuple((v, *s) for v, s in zip(values, sites, strict=True)))]
+    if t.hc:
+        conj = values if real else np.conj(c).tolist()
+        out.append((t.conj_op(), tuple((v, *s[::-1]) for v, s in
+                                       zip(conj, sites, strict=True))))
+    return tuple(out)
 
 
 def _scalar(key: str, value: Any, values: dict[str, float], used: set[str]) -> complex:
