@@ -10,7 +10,17 @@ from mblkit.stats.fits import (
     fit_power_law,
 )
 from mblkit.stats.histograms import LogBins, density, merge
+from mblkit.stats.summaries import (
+    Collapse,
+    Estimate,
+    collapse_quality,
+    data_collapse,
+    median_value,
+    typical_value,
+)
 
 __all__ = ["Correlation", "Feature", "LogBins", "OffsetExponentialFit", "PowerLawFit",
            "crossing", "density", "fit_offset_exponential", "fit_power_law", "merge", "peak",
            "pooled_pearson"]
+__all__ += ["Collapse", "Estimate", "collapse_quality", "data_collapse", "median_value",
+            "typical_value"]
