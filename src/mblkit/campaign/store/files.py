@@ -67,18 +67,38 @@ def temporary_prefix(path: Path) -> str:
     return path.name + ".tmp-"
 
 
+def _umask() -> int:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
+def _mode_of(path: Path) -> int:
+    """The permissions the file keeps (its own if it exists, else what the umask gives)."""
+    try:
+        return os.stat(path, follow_symlinks=False).st_mode & 0o777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
 def replace_file(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     """Replace ``path`` atomically by what ``write(handle)`` writes.
 
     The temporary file is created with :func:`tempfile.mkstemp` in ``path``'s directory
-    (exclusive creation, mode 0600, an unpredictable name, never a symbolic link followed) and
-    written through that descriptor only, so nobody can redirect the write by planting a link.
+    (exclusive creation, an unpredictable name, never a symbolic link followed; then given the
+    permissions of the file it replaces, or the umask's) and written through that descriptor
+    only, so nobody can redirect the write by planting a link.
     It is flushed and fsync'ed, renamed over ``path`` and the directory fsync'ed; on any error
     (a full disk included) it is removed and ``path`` is left as it was.
     """
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=temporary_prefix(path))
     tmp = Path(tmp_name)
     try:
+        os.fchmod(fd, _mode_of(path))
         with os.fdopen(fd, "w+b") as handle:
             write(handle)
             handle.flush()

@@ -64,6 +64,7 @@ class WriterLock:
     """The exclusive lock of one store; :meth:`release` (or garbage collection) frees it."""
 
     def __init__(self, store: Path) -> None:
+        self._fd: int | None = None
         self.path = Path(str(store) + ".lock")
         flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
         try:
@@ -73,7 +74,7 @@ class WriterLock:
                    else exc.strerror or str(exc))
             raise StoreError(f"cannot create the lock file {self.path} of the campaign store "
                              f"{store}: {why}; remove it or choose another output path") from None
-        self._fd: int | None = fd
+        self._fd = fd
         try:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
@@ -99,8 +100,11 @@ class WriterLock:
             self.previous = _holder_text(os.pread(fd, 65536, 0)) if info.st_size else None
             me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time(),
                   "command": " ".join(sys.argv)[:500]}
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, json.dumps(me).encode("utf-8"), 0)
+            try:  # informative only: a full disk must not stop a run that holds the lock
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, json.dumps(me).encode("utf-8"), 0)
+            except OSError:
+                pass
             _HELD[fd] = key
         except BaseException:
             self._fd = None
@@ -113,9 +117,8 @@ class WriterLock:
 
     def release(self) -> None:
         """Free the lock (closing its descriptor); the lock file stays."""
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            _HELD.pop(fd, None)
+        fd, self._fd = getattr(self, "_fd", None), None
+        if fd is not None and _HELD.pop(fd, None) is not None:  # not in a forked child
             try:
                 os.close(fd)
             except OSError:
