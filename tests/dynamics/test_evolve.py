@@ -75,7 +75,7 @@ def test_chebyshev_order_minimal():
 
 
 def test_block_equals_columns(xxz12, rng):
-    op, H, psi = xxz12
+    op, _H, _psi = xxz12
     block = rng.standard_normal((924, 2)) + 1j * rng.standard_normal((924, 2))
     times = np.array([1.0, 10.0])
     ev = evolve(op, block, times)
@@ -85,7 +85,7 @@ def test_block_equals_columns(xxz12, rng):
 
 
 def test_bounds_that_miss_the_spectrum_are_caught(xxz12):
-    op, H, psi = xxz12
+    op, _H, psi = xxz12
     lo, hi = spectral_bounds(op)
     squeezed = (lo, lo + 0.6 * (hi - lo))
     with pytest.raises(VerificationError, match="norm drift"):
