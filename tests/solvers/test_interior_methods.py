@@ -56,8 +56,7 @@ def test_methods_find_the_nearest_pairs(rng, method, system):
 
 
 @pytest.mark.parametrize("system", ["xxz", "bubble"])
-def test_pardiso_finds_the_nearest_pairs(rng, system):
-    pytest.importorskip("pypardiso")
+def test_pardiso_finds_the_nearest_pairs(pardiso, rng, system):
     H = xxz(rng) if system == "xxz" else bubble(rng)
     spec = eigh_interior(H, k=20, method="pardiso")
     assert spec.method == "shift-invert(pardiso-ldl)"
@@ -87,8 +86,7 @@ def test_auto_rule(monkeypatch, rng):
     assert interior.choose_method(H) == "superlu"
 
 
-def test_auto_uses_pardiso_above_the_threshold(monkeypatch, rng):
-    pytest.importorskip("pypardiso")
+def test_auto_uses_pardiso_above_the_threshold(pardiso, monkeypatch, rng):
     monkeypatch.setattr(interior, "PARDISO_MIN_DIM", 100)
     H = xxz(rng, L=10)
     spec = eigh_interior(H, k=10)
@@ -146,8 +144,7 @@ def test_bad_method_and_complex_pardiso(rng):
 # PARDISO
 
 
-def test_pardiso_inertia_counts_eigenvalues_below_the_shift(rng):
-    pytest.importorskip("pypardiso")
+def test_pardiso_inertia_counts_eigenvalues_below_the_shift(pardiso, rng):
     H = bubble(rng, L=6)
     full = np.linalg.eigvalsh(H.toarray())
     sigma = 0.5 * (full[40] + full[41])
@@ -171,16 +168,14 @@ def test_shifted_upper_keeps_zero_diagonal():
     np.testing.assert_array_equal(full.toarray(), H.toarray() - 0.5 * np.eye(3))
 
 
-def test_pardiso_factorisation_refuses_pickling(rng):
-    pytest.importorskip("pypardiso")
+def test_pardiso_factorisation_refuses_pickling(pardiso, rng):
     with pardiso_module.PardisoLDL(xxz(rng, L=8), 0.1) as ldl, \
             pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(ldl)
 
 
-def test_pardiso_in_threads(rng):
+def test_pardiso_in_threads(pardiso, rng):
     """Two factorisations solved concurrently from two threads: each its own handle."""
-    pytest.importorskip("pypardiso")
     mats = [xxz(rng, L=10) for _ in range(2)]
     b = np.random.default_rng(2).standard_normal(mats[0].shape[0])
     out = [None, None]
@@ -204,9 +199,8 @@ def _worker_energies(seed):
     return eigh_interior(H, k=6, method="pardiso").energies
 
 
-def test_pardiso_in_a_process_pool_after_the_parent_used_it(rng):
+def test_pardiso_in_a_process_pool_after_the_parent_used_it(pardiso, rng):
     """Campaigns fork workers from a parent that may have run PARDISO (Intel OpenMP started)."""
-    pytest.importorskip("pypardiso")
     serial = [_worker_energies(s) for s in (1, 2, 3)]
     with ProcessPoolExecutor(2) as pool:
         parallel = list(pool.map(_worker_energies, (1, 2, 3)))
@@ -260,9 +254,8 @@ def test_polyfilter_target_outside_spectrum(rng):
         eigh_polyfilter(H, 5, 100.0, (-10.0, 10.0))
 
 
-def test_pardiso_threads_follow_the_blas_limit(rng):
+def test_pardiso_threads_follow_the_blas_limit(pardiso, rng):
     """Campaign workers limit BLAS threads (threadpoolctl); PARDISO's MKL threads follow."""
-    pytest.importorskip("pypardiso")
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1), pardiso_module.PardisoLDL(xxz(rng, L=8), 0.1) as ldl:

@@ -19,8 +19,11 @@ from mblkit.memory import require_memory
 from mblkit.solvers.spectrum import (
     DEFAULT_RTOL,
     Spectrum,
+    moment_error,
     orthonormality_error,
+    probe_residual,
     residuals,
+    vector_error_bounds,
     verify,
 )
 
@@ -55,16 +58,39 @@ def _check_square(H) -> None:
         raise ValueError(f"H must be a square matrix, got shape {H.shape}")
 
 
+def check_hermitian(H: sp.spmatrix | np.ndarray, rtol: float = DEFAULT_RTOL) -> None:
+    """Raise ValueError unless max |H - H^dagger| <= rtol max(1, max |H_ij|) (O(nnz) or N^2).
+
+    LAPACK's Hermitian drivers read one triangle only: a non-Hermitian H would give the
+    eigenvalues of another matrix with no error.
+    """
+    if sp.issparse(H):
+        diff = sp.csr_matrix(H - H.conj().T)
+        big = float(np.max(np.abs(diff.data), initial=0.0))
+        size = float(np.max(np.abs(H.data), initial=0.0))
+    else:
+        a = np.asarray(H)
+        big = float(np.max(np.abs(a - a.conj().T), initial=0.0))
+        size = float(np.max(np.abs(a), initial=0.0))
+    if not np.isfinite(size) or not big <= rtol * max(1.0, size):
+        raise ValueError(f"H is not Hermitian (or not finite): max |H - H^dagger| = {big:.3e} "
+                         f"against max |H_ij| = {size:.3e}; eigh takes Hermitian matrices only "
+                         f"(for a unitary use mblkit.solvers.unitary.eigu)")
+
+
 def eigh(H: sp.spmatrix | np.ndarray, vectors: bool = True, driver: str = DEFAULT_DRIVER,
          rtol: float = DEFAULT_RTOL) -> Spectrum:
     """All eigenpairs of a Hermitian matrix (sparse or dense), verified.
 
-    The memory is checked before the dense copy is made; residuals ||H v - E v|| are computed
-    for every pair from the sparse H (O(nnz N), no second cubic pass), or by random probes
-    ||H x - V E V^dagger x|| for a dense input. A failed check raises VerificationError.
-    Without vectors, the eigenvalues are checked against the trace (sum rule Tr H = sum E).
+    H is checked to be Hermitian (:func:`check_hermitian`) and the memory before the dense copy
+    is made; residuals ||H v - E v|| are computed for every pair from the sparse H (O(nnz N),
+    no second cubic pass), or estimated by Gaussian probes of ||H V - V E||_F for a dense
+    input; orthonormality as in :func:`mblkit.solvers.spectrum.orthonormality_error`. Without
+    vectors, the eigenvalues are checked against the moment sum rules Tr H and Tr H^2. A failed
+    check raises VerificationError. The result carries a Davis-Kahan bound per eigenvector.
     """
     _check_square(H)
+    check_hermitian(H)
     dim = H.shape[0]
     driver = choose_driver(dim, driver)
     dtype = np.result_type(H.dtype, np.float64)
@@ -76,26 +102,19 @@ def eigh(H: sp.spmatrix | np.ndarray, vectors: bool = True, driver: str = DEFAUL
     if not vectors:
         energies = scipy.linalg.eigh(dense, eigvals_only=True, driver=driver, overwrite_a=True,
                                      check_finite=False)
-        trace = H.diagonal().sum().real
         scale = float(np.max(np.abs(energies))) if dim else 0.0
-        trace_error = abs(trace - energies.sum()) / max(1.0, dim)
-        return verify(Spectrum(energies, None, trace_error, 0.0, method), scale, rtol)
+        return verify(Spectrum(energies, None, moment_error(H, energies, scale), 0.0, method),
+                      scale, rtol)
     energies, vecs = scipy.linalg.eigh(dense, driver=driver, overwrite_a=True,
                                        check_finite=False)
     del dense
     scale = float(np.max(np.abs(energies))) if dim else 0.0
     if sp.issparse(H):
-        residual = float(np.max(residuals(H, energies, vecs), initial=0.0))
+        per_pair = residuals(H, energies, vecs)
+        residual = float(np.max(per_pair, initial=0.0))
     else:
-        residual = _probe_residual(np.asarray(H), energies, vecs)
-    spectrum = Spectrum(energies, vecs, residual, orthonormality_error(vecs), method)
+        residual = probe_residual(np.asarray(H), energies, vecs)
+        per_pair = residual
+    spectrum = Spectrum(energies, vecs, residual, orthonormality_error(vecs), method,
+                        vector_errors=vector_error_bounds(energies, per_pair))
     return verify(spectrum, scale, rtol)
-
-
-def _probe_residual(H: np.ndarray, energies: np.ndarray, vecs: np.ndarray,
-                    probes: int = 4) -> float:
-    """max over random unit x of ||H x - V E V^dagger x||: O(N^2) instead of a cubic H V."""
-    x = np.random.default_rng(54321).standard_normal((H.shape[0], probes))
-    x /= np.linalg.norm(x, axis=0)
-    diff = H @ x - vecs @ (energies[:, None] * (vecs.conj().T @ x))
-    return float(np.max(np.linalg.norm(diff, axis=0)))

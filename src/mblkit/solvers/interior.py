@@ -28,7 +28,12 @@ automatically: 7x PARDISO's time at dim 3432, 21x at 12 870, growing with dim.
 
 The default target is the spectral centre (E_min + E_max) / 2 (``ergodic-bubble-inclusions.txt``,
 the paragraph after Eq. 4), with the extremes from Lanczos. Every pair is verified like full ED
-(residuals, orthonormality); a failure raises VerificationError.
+(residuals, orthonormality), and with ``certify=True`` (default) Sylvester inertia at the edges
+of the window the pairs span certifies that they are the k nearest the target
+(:mod:`mblkit.solvers.inertia`; two more sparse factorisations: PARDISO's LDL^T where it is
+installed and H is real, SuperLU's symmetric LDL^dagger otherwise). Two pairs beyond the k are
+computed to place the window's edges halfway to the next level. A failure raises
+VerificationError; a missing pair is one.
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from mblkit.solvers.pardiso import PardisoLDL, pardiso_available
+from mblkit.solvers.inertia import certify_nearest
+from mblkit.solvers.pardiso import PARDISO_MIN_DIM, PardisoLDL, pardiso_available
 from mblkit.solvers.polyfilter import eigh_polyfilter
 from mblkit.solvers.spectrum import (
     DEFAULT_RTOL,
@@ -47,6 +53,7 @@ from mblkit.solvers.spectrum import (
     VerificationError,
     orthonormality_error,
     residuals,
+    vector_error_bounds,
     verify,
 )
 
@@ -85,45 +92,70 @@ def shift_invert_operator(H: sp.spmatrix, sigma: float, lu_options: dict | None 
     return spla.LinearOperator(H.shape, matvec=lu.solve, dtype=H.dtype)
 
 
-#: Methods of :func:`eigh_interior`.
+#: Methods of :func:`eigh_interior`. (Below :data:`PARDISO_MIN_DIM` "auto" takes SuperLU.)
 METHODS = ("auto", "superlu", "pardiso", "polyfilter")
-#: Below this dimension "auto" takes SuperLU: PARDISO's fixed cost (~0.3 s of analysis and
-#: thread start-up, ~1 ms a solve) outweighs its faster factorisation (measured, see
-#: benchmarks/bench_interior.py).
-PARDISO_MIN_DIM = 5000
+
+
+#: Pairs computed beyond the k asked for, to place the certified window's edges.
+EXTRA_PAIRS = 2
+
+
+def finish_interior(H: sp.csr_matrix, energies: np.ndarray, vecs: np.ndarray, k: int,
+                    target: float, scale: float, method: str, rtol: float, certify: bool,
+                    pardiso: bool | None = None) -> Spectrum:
+    """Keep the k computed pairs nearest ``target`` (of possibly more), verify them, certify
+    them by inertia (if ``certify``) and attach Davis-Kahan bounds."""
+    order = np.argsort(np.abs(energies - target), kind="stable")[:k]
+    order = order[np.argsort(energies[order], kind="stable")]
+    kept, kept_vecs = energies[order], vecs[:, order]
+    per_pair = residuals(H, kept, kept_vecs)
+    residual = float(np.max(per_pair))
+    scale = max(scale, float(np.max(np.abs(kept))))
+    spectrum = verify(Spectrum(kept, kept_vecs, residual, orthonormality_error(kept_vecs),
+                               method if certify else f"{method}, not certified", target),
+                      scale, rtol)
+    window = None
+    if certify:
+        _, window = certify_nearest(H, energies, target, k, residual, method, pardiso)
+    return replace(spectrum, window=window,
+                   vector_errors=vector_error_bounds(kept, per_pair, window))
 
 
 def _shift_invert_pairs(H: sp.csr_matrix, k: int, target: float, scale: float,
-                        op_inv: spla.LinearOperator, name: str, rtol: float) -> Spectrum:
-    energies, vecs = spla.eigsh(H, k=k, sigma=target, which="LM", OPinv=op_inv,
+                        op_inv: spla.LinearOperator, name: str, rtol: float,
+                        certify: bool = True, pardiso: bool | None = None) -> Spectrum:
+    wanted = min(k + EXTRA_PAIRS, H.shape[0] - 2) if certify else k
+    energies, vecs = spla.eigsh(H, k=wanted, sigma=target, which="LM", OPinv=op_inv,
                                 v0=np.random.default_rng(7).standard_normal(H.shape[0]))
-    order = np.argsort(energies)
-    energies, vecs = energies[order], vecs[:, order]
-    scale = max(scale, float(np.max(np.abs(energies))))
-    spectrum = Spectrum(energies, vecs, float(np.max(residuals(H, energies, vecs))),
-                        orthonormality_error(vecs), f"shift-invert({name})", target)
-    return verify(spectrum, scale, rtol)
+    return finish_interior(H, energies, vecs, k, target, scale, f"shift-invert({name})", rtol,
+                           certify, pardiso)
 
 
 def _superlu_pairs(H: sp.csr_matrix, k: int, target: float, scale: float, lu_options: dict,
-                   rtol: float) -> Spectrum:
+                   rtol: float, certify: bool) -> Spectrum:
     name = "superlu-fast" if lu_options is FAST_LU else "superlu-pivoting"
     return _shift_invert_pairs(H, k, target, scale, shift_invert_operator(H, target, lu_options),
-                               name, rtol)
+                               name, rtol, certify, pardiso=False)
 
 
-def _superlu(H: sp.csr_matrix, k: int, target: float, scale: float, rtol: float) -> Spectrum:
+def _superlu(H: sp.csr_matrix, k: int, target: float, scale: float, rtol: float,
+             certify: bool = True) -> Spectrum:
     """SuperLU with the fast settings, retried once with partial pivoting."""
     try:
-        return _superlu_pairs(H, k, target, scale, FAST_LU, rtol)
+        return _superlu_pairs(H, k, target, scale, FAST_LU, rtol, certify)
     except VerificationError:
-        return _superlu_pairs(H, k, target, scale, SAFE_LU, rtol)
+        return _superlu_pairs(H, k, target, scale, SAFE_LU, rtol, certify)
 
 
-def _pardiso(H: sp.csr_matrix, k: int, target: float, scale: float, rtol: float) -> Spectrum:
+def _pardiso(H: sp.csr_matrix, k: int, target: float, scale: float, rtol: float,
+             certify: bool = True) -> Spectrum:
     with PardisoLDL(H, target) as ldl:
         op_inv = spla.LinearOperator(H.shape, matvec=ldl.solve, dtype=H.dtype)
-        return _shift_invert_pairs(H, k, target, scale, op_inv, "pardiso-ldl", rtol)
+        pairs = spla.eigsh(H, k=min(k + EXTRA_PAIRS, H.shape[0] - 2) if certify else k,
+                           sigma=target, which="LM", OPinv=op_inv,
+                           v0=np.random.default_rng(7).standard_normal(H.shape[0]))
+    return finish_interior(H, *pairs, k, target, scale, "shift-invert(pardiso-ldl)", rtol,
+                           certify)
 
 
 def choose_method(H: sp.spmatrix) -> str:
@@ -136,14 +168,18 @@ def choose_method(H: sp.spmatrix) -> str:
 
 
 def eigh_interior(H: sp.spmatrix, k: int = 50, target: float | None = None,
-                  rtol: float = DEFAULT_RTOL, method: str = "auto") -> Spectrum:
+                  rtol: float = DEFAULT_RTOL, method: str = "auto", certify: bool = True
+                  ) -> Spectrum:
     """The ``k`` eigenpairs of sparse Hermitian ``H`` nearest ``target`` (default: centre).
 
     ``method`` is one of :data:`METHODS` (see the module docstring). Returns a
     :class:`Spectrum` with ascending energies, the target it used, and in ``method`` the route
     that produced it (after any fallback). Raises VerificationError if a residual, the
     orthonormality (or, for the filter, completeness) fails the check; "auto" first falls
-    back from PARDISO to SuperLU. Raises ImportError for "pardiso" without pypardiso.
+    back from PARDISO to SuperLU. ``certify``: Sylvester inertia at the window's edges
+    (module docstring) proves the pairs are the k nearest and fills ``Spectrum.window``;
+    without it the method string says "not certified". Raises ImportError for "pardiso"
+    without pypardiso.
     """
     if method not in METHODS:
         raise ValueError(f"method={method!r} is not allowed: use one of {METHODS}")
@@ -153,6 +189,14 @@ def eigh_interior(H: sp.spmatrix, k: int = 50, target: float | None = None,
     if not isinstance(k, int | np.integer) or not 1 <= k < dim - 1:
         raise ValueError(f"k={k!r} is not allowed: it must be an integer in 1..{dim - 2} "
                          f"(dim - 2); for more pairs use full ED (mblkit.solvers.eigh)")
+    if target is not None:
+        try:
+            finite = not isinstance(target, bool) and bool(np.isfinite(float(target)))
+        except (TypeError, ValueError):
+            finite = False
+        if not finite:
+            raise ValueError(f"target={target!r} is not allowed: it must be a finite energy "
+                             f"(or None for the spectral centre)")
     H = sp.csr_matrix(H)
     if method == "pardiso" and np.iscomplexobj(H.data):
         raise ValueError("method='pardiso' is not allowed for a complex H (pypardiso takes "
@@ -166,15 +210,16 @@ def eigh_interior(H: sp.spmatrix, k: int = 50, target: float | None = None,
         scale = abs(float(target))
     target = float(target)
     if method == "polyfilter":
-        return eigh_polyfilter(H, k, target, extremes or spectral_extremes(H), rtol)
+        return eigh_polyfilter(H, k, target, extremes or spectral_extremes(H), rtol,
+                               certify=certify)
     if method == "superlu":
-        return _superlu(H, k, target, scale, rtol)
+        return _superlu(H, k, target, scale, rtol, certify)
     if method == "pardiso":
-        return _pardiso(H, k, target, scale, rtol)
+        return _pardiso(H, k, target, scale, rtol, certify)
     if choose_method(H) == "pardiso":
         try:
-            return _pardiso(H, k, target, scale, rtol)
+            return _pardiso(H, k, target, scale, rtol, certify)
         except VerificationError as err:
-            spectrum = _superlu(H, k, target, scale, rtol)
+            spectrum = _superlu(H, k, target, scale, rtol, certify)
             return replace(spectrum, method=f"{spectrum.method}, after pardiso failed: {err}")
-    return _superlu(H, k, target, scale, rtol)
+    return _superlu(H, k, target, scale, rtol, certify)

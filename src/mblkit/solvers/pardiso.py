@@ -25,6 +25,12 @@ import scipy.sparse as sp
 INSTALL_ADVICE = ("install the optional extra: pip install 'mblkit[fast]' (pypardiso, Intel "
                   "MKL; x86-64 only)")
 
+#: Below this dimension "auto" takes SuperLU, for the interior pairs and for inertia counts:
+#: PARDISO's fixed cost (~0.3 s of analysis and thread start-up on an idle machine, 1.8 s
+#: measured under load at dim 924; ~1 ms a solve) outweighs its faster factorisation
+#: (measured, see benchmarks/bench_interior.py).
+PARDISO_MIN_DIM = 5000
+
 #: PARDISO matrix type: real symmetric indefinite.
 MTYPE_REAL_SYMMETRIC_INDEFINITE = -2
 

@@ -19,23 +19,31 @@ Tr H / N and Tr H^2 / N (cheap: the diagonal and the Frobenius norm), so that th
 to ``edge`` at the border of a window expected to hold ``n_sub`` eigenvalues. Completeness is
 checked from the filter's known shape: every eigenvalue not found has p below the smallest p
 found, so the k pairs are the k nearest if p stays above that value over the window they span.
+That argument assumes Lanczos found the n_sub largest eigenvalues of p(H), which a single-vector
+Lanczos can violate (a degenerate pair is seen once); with ``certify=True`` (default) Sylvester
+inertia at the window's edges proves it (:mod:`mblkit.solvers.inertia`), at the cost of two
+sparse factorisations, which is what the filter otherwise avoids: pass ``certify=False`` where
+their memory is not available, and the result says "not certified".
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numba import njit
 
+from mblkit.solvers.inertia import certify_nearest
 from mblkit.solvers.spectrum import (
     DEFAULT_RTOL,
     Spectrum,
     VerificationError,
     orthonormality_error,
     residuals,
+    vector_error_bounds,
     verify,
 )
 
@@ -119,7 +127,8 @@ def filter_degree(H: sp.csr_matrix, target: float, half_width: float, centre: fl
 
 def eigh_polyfilter(H: sp.spmatrix, k: int, target: float, extremes: tuple[float, float],
                     rtol: float = DEFAULT_RTOL, n_sub: int | None = None,
-                    edge: float = EDGE, ncv: int | None = None) -> Spectrum:
+                    edge: float = EDGE, ncv: int | None = None, certify: bool = True
+                    ) -> Spectrum:
     """The k eigenpairs of Hermitian sparse H nearest ``target``, by the filter above.
 
     ``extremes`` = (E_min, E_max) from Lanczos. ``n_sub`` (default k + max(10, k // 2)) Ritz pairs
@@ -172,6 +181,13 @@ def eigh_polyfilter(H: sp.spmatrix, k: int, target: float, extremes: tuple[float
                                 f"(the filter drops to {np.min(window_p):.3g} inside their "
                                 f"window, below the smallest value found, "
                                 f"{np.min(found_p):.3g})")
-    spectrum = Spectrum(energies, vecs, float(np.max(residuals(H, energies, vecs))),
-                        orthonormality_error(vecs), method, float(target))
-    return verify(spectrum, max(abs(low), abs(high)), rtol)
+    per_pair = residuals(H, energies, vecs)
+    residual = float(np.max(per_pair))
+    spectrum = verify(Spectrum(energies, vecs, residual, orthonormality_error(vecs),
+                               method if certify else f"{method}, not certified", float(target)),
+                      max(abs(low), abs(high)), rtol)
+    window = None
+    if certify:
+        _, window = certify_nearest(H, ritz, float(target), k, residual, method)
+    return replace(spectrum, window=window,
+                   vector_errors=vector_error_bounds(energies, per_pair, window))

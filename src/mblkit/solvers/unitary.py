@@ -17,8 +17,9 @@ Three LAPACK routes are implemented and measured in ``benchmarks/bench_eigu.py``
   than ``cluster_gap``; elsewhere theta is the phase of the Rayleigh quotient v^dagger U v.
 
 Every result carries max_n ||U v_n - e^{i theta_n} v_n|| for every column (one matrix product
-U V, which the Hermitian route needs anyway for its Rayleigh quotients) and a probe estimate of
-the orthonormality error; a failed check raises :class:`VerificationError`.
+U V, which the Hermitian route needs anyway for its Rayleigh quotients), a probe estimate of
+the orthonormality error that sees low-rank defects (:mod:`mblkit.solvers.spectrum`) and a
+Davis-Kahan bound per eigenvector; a failed check raises :class:`VerificationError`.
 """
 
 from __future__ import annotations
@@ -54,11 +55,16 @@ class FloquetSpectrum:
     quasienergies : theta_n in [-pi, pi), ascending, shape (N,).
     vectors : orthonormal eigenvectors as columns, shape (N, N), or None.
     max_residual : max_n ||U v_n - e^{i theta_n} v_n|| (2-norm) over every column; without
-        vectors, the error of the trace sum rule |Tr U - sum_n e^{i theta_n}| / N.
-    orthonormality_error : probe estimate of max |V^dagger V - 1|.
+        vectors, the error of the trace sum rule |Tr U - sum_n e^{i theta_n}| (not divided by
+        N: one eigenvalue off by d shows as ~d).
+    orthonormality_error : max |V^dagger V - 1| (exact up to N = 512), above a probe estimate
+        of ||V^dagger V - 1||_F (:func:`mblkit.solvers.spectrum.orthonormality_error`).
     unitarity_error : max_n ||e^{i theta_n}| - 1| of the raw eigenvalues (geev, schur) or of the
         Rayleigh quotients (hermitian).
     method : e.g. "lapack-hermitian".
+    vector_errors : per pair, a bound on the sine of the angle between v_n and the exact
+        eigenvector: r_n / (the chord |e^{i theta_n} - e^{i theta_m}| to the nearest other
+        level, less max r), Davis-Kahan for a normal matrix; None without vectors.
     """
 
     quasienergies: np.ndarray
@@ -67,6 +73,7 @@ class FloquetSpectrum:
     orthonormality_error: float
     unitarity_error: float
     method: str
+    vector_errors: np.ndarray | None = None
 
     def __len__(self) -> int:
         return self.quasienergies.shape[0]
@@ -159,7 +166,7 @@ def eigu(U: np.ndarray, vectors: bool = True, method: str = DEFAULT_METHOD,
     if not vectors:
         mu = scipy.linalg.eigvals(U, check_finite=False)
         theta = np.sort(wrap_phase(np.angle(mu)))
-        trace_error = abs(np.trace(U) - np.exp(1j * theta).sum()) / max(1, dim)
+        trace_error = abs(np.trace(U) - np.exp(1j * theta).sum())
         return _verified(FloquetSpectrum(theta, None, trace_error, 0.0,
                                          float(np.max(np.abs(np.abs(mu) - 1), initial=0.0)),
                                          name), rtol)
@@ -176,13 +183,29 @@ def eigu(U: np.ndarray, vectors: bool = True, method: str = DEFAULT_METHOD,
     unitarity = float(np.max(np.abs(np.abs(mu) - 1), initial=0.0))
     theta = wrap_phase(np.angle(mu))
     phases = np.exp(1j * theta)
-    residual = float(np.max(_column_residuals(U, V, phases, UV), initial=0.0))
+    per_pair = _column_residuals(U, V, phases, UV)
+    residual = float(np.max(per_pair, initial=0.0))
     del UV
     order = np.argsort(theta, kind="stable")
     V = V[:, order]
     spectrum = FloquetSpectrum(theta[order], V, residual, orthonormality_error(V), unitarity,
-                               name)
+                               name, circle_vector_error_bounds(theta[order], per_pair[order]))
     return _verified(spectrum, rtol)
+
+
+def circle_vector_error_bounds(quasienergies: np.ndarray, residual: np.ndarray) -> np.ndarray:
+    """min(1, r_n / delta_n) for ascending quasienergies on the circle: delta_n the chord to the
+    nearest other eigenvalue (the neighbours across +-pi included) less max_m r_m."""
+    theta = np.asarray(quasienergies, dtype=np.float64)
+    r = np.asarray(residual, dtype=np.float64)
+    if theta.size < 2:
+        return np.zeros_like(theta)
+    arc = np.diff(np.concatenate((theta, [theta[0] + 2 * np.pi])))
+    chord = 2.0 * np.sin(0.5 * np.minimum(arc, np.pi))
+    gap = np.minimum(chord, np.roll(chord, 1)) - float(np.max(r))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bound = np.where(gap > 0, r / np.where(gap > 0, gap, 1.0), 1.0)
+    return np.minimum(bound, 1.0)
 
 
 def _verified(spectrum: FloquetSpectrum, rtol: float) -> FloquetSpectrum:
