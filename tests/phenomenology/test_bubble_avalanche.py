@@ -59,10 +59,14 @@ def test_effective_dimension_main_text_sign():
 def test_purity_limits_and_monotonicity(xi):
     p0 = ba.purity_model(DIST, xi, 0.0, GAMMA_XXZ, N_GOE, L)
     assert p0 == pytest.approx(0.5 + (1 - np.exp(-DIST / xi)) * (GAMMA_XXZ - 0.5), rel=1e-14)
+    d = ba.effective_dimension(DIST, xi, N_GOE, L)
     for exponent in (0.5, 1.0):
         p1 = ba.purity_model(DIST, xi, 1.0, GAMMA_XXZ, N_GOE, L, exponent=exponent)
-        d = ba.effective_dimension(DIST, xi, N_GOE, L)
         assert p1 == pytest.approx(0.5 + np.minimum(d ** -exponent, 0.5), rel=1e-12)
+    # default ergodic term: the random-matrix mean 1/(d_eff + 2)
+    p1 = ba.purity_model(DIST, xi, 1.0, GAMMA_XXZ, N_GOE, L)
+    assert p1 == pytest.approx(0.5 + 1 / (d + 2), rel=1e-12)
+    assert p1 == pytest.approx(0.5 + ba.ergodic_excess_purity(d), rel=1e-14)
     fine = np.linspace(0, 12, 241)
     for p in (0.0, 1.0):
         g = ba.purity_model(fine, xi, p, GAMMA_XXZ, N_GOE, L)
@@ -92,6 +96,40 @@ def test_goe_eigenvector_excess_purity_is_one_over_d_plus_two(d, n_mat):
     assert abs(mean - d ** -0.5) > 20 * err  # the paper's d^(-1/2) is not the RMT mean
     if d == 20:  # resolved well enough to tell 1/(d+2) from 1/d
         assert abs(mean - 1 / d) > 6 * err
+
+
+def test_default_ergodic_term_is_the_sampled_goe_mean_at_the_thermal_dimension():
+    """p = 1, xi > xi_*: the whole chain is thermal, d_eff(0) = n_GOE 2^L, an even sector
+    dimension; the default Eq. 6 gives 2 E[<S^z>^2] of GOE eigenvectors of that dimension."""
+    n_goe, size = 4, 4
+    d = n_goe * 2 ** size
+    gamma0 = ba.purity_model(np.array([0.0]), 2.0, 1.0, GAMMA_XXZ, n_goe, size)[0]
+    assert gamma0 - 0.5 == pytest.approx(ba.goe_mean_excess_purity(d), rel=1e-12)
+    rng = np.random.default_rng(64)
+    a = rng.standard_normal((300, d, d))
+    _, vecs = np.linalg.eigh(a + a.transpose(0, 2, 1))
+    sz = 0.5 * np.einsum("k,mkn->mn", np.repeat([1.0, -1.0], d // 2), vecs ** 2)
+    per_matrix = (2 * sz ** 2).mean(axis=1)
+    err = per_matrix.std(ddof=1) / math.sqrt(per_matrix.size)
+    assert abs(per_matrix.mean() - (gamma0 - 0.5)) < 4 * err
+    printed = ba.purity_model(np.array([0.0]), 2.0, 1.0, GAMMA_XXZ, n_goe, size,
+                              exponent=0.5)[0]
+    assert abs(per_matrix.mean() - (printed - 0.5)) > 50 * err  # d^(-1/2): 8x too large
+    assert ba.ergodic_excess_purity(np.array([0.0, 1.0]), 0.5) == pytest.approx([0.5, 0.5])
+
+
+def test_fit_with_the_printed_exponent_misreads_random_matrix_data():
+    """Profiles made with the random-matrix ergodic term, fitted with Eq. 6 as printed: the
+    d^(-1/2) term is too large, so the fit lowers p (and is worse); the default recovers p."""
+    sigma = 0.004
+    rng = np.random.default_rng(5)
+    x = np.concatenate([DIST, DIST])
+    y = ba.purity_model(x, 1.0, 0.3, GAMMA_XXZ, N_GOE, L) + sigma * rng.standard_normal(x.size)
+    rmt = ba.fit_avalanche_model(x, y, sigma, GAMMA_XXZ, N_GOE, L)
+    paper = ba.fit_avalanche_model(x, y, sigma, GAMMA_XXZ, N_GOE, L, exponent=0.5)
+    assert abs(rmt.p - 0.3) < 4 * rmt.p_err
+    assert paper.chi2 > rmt.chi2
+    assert abs(paper.p - 0.3) > 4 * paper.p_err or abs(paper.xi - 1.0) > 4 * paper.xi_err
 
 
 def _synthetic(p, xi, sigma, seed):

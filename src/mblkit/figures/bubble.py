@@ -101,7 +101,8 @@ def figure_2(chain: Points, reference: Points) -> Figure:
 def figure_3(chain: Points, reference: Points, overlay: bool = True) -> Figure:
     """Fig. 3: purity vs distance from the bubble, one panel per L, one curve per W; shaded:
     gamma_XXZ +- sem of the reference at L + 2; dashed: Eq. 6 with (p, xi) fitted per curve
-    (:func:`mblkit.figures.bubble_data.fit_avalanche`)."""
+    (:func:`mblkit.figures.bubble_data.fit_avalanche`), its ergodic term the random-matrix
+    1/(d_eff + 2) rather than the printed d_eff^(-1/2)."""
     points = [p for p in chain if p.purity is not None]
     sizes = _sizes(points)
     fig, axes = plt.subplots(1, len(sizes), figsize=(4.2 * len(sizes), 3.6), squeeze=False,
@@ -269,7 +270,8 @@ UNCONSTRAINED = 0.5
 def figure_9(chain: Points, reference: Points, L: int | None = None, overlay: bool = True
              ) -> Figure:
     """Fig. 9 (SM C): (top) gamma_XXZ(L + 2) - gamma_d vs d at size L (default: the largest)
-    with the fits gamma_0 + A e^{-d/xi} (dashed) and Eq. 6 fitted (dotted); (bottom) gamma_0
+    with the fits gamma_0 + A e^{-d/xi} (dashed) and Eq. 6 fitted (dotted; ergodic term
+    1/(d_eff + 2), as in :func:`figure_3`); (bottom) gamma_0
     vs W for every L, leaving out fits with an error above :data:`UNCONSTRAINED`."""
     points = [p for p in chain if p.purity is not None]
     sizes = _sizes(points)

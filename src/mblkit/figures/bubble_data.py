@@ -253,11 +253,13 @@ class AvalancheOverlay:
     fit: AvalancheFit
 
 
-def fit_avalanche(point: BubblePoint, reference: BubblePoint, exponent: float = 0.5
+def fit_avalanche(point: BubblePoint, reference: BubblePoint, exponent: float | None = None
                   ) -> AvalancheOverlay:
     """Fit the avalanche model of Eq. 6 / SM D (p and xi free; n_GOE and L of the point;
     gamma_XXZ from the reference) to the purity profile, weighted by its standard errors.
-    The model lives on sites: it is evaluated at the integer distances only."""
+    The model lives on sites: it is evaluated at the integer distances only. Ergodic term: the
+    random-matrix 1/(d_eff + 2) by default, ``exponent=0.5`` for Eq. 6's printed d_eff^(-1/2)
+    (:func:`mblkit.phenomenology.bubble_avalanche.purity_model`)."""
     d, gamma, sem = purity_vs_distance(point)
     g_xxz, _ = reference_purity(reference)
     fit = fit_avalanche_model(d, gamma, sem, g_xxz, point.n_goe, point.L, exponent)

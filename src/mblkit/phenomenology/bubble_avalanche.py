@@ -21,8 +21,10 @@ Discrepancies with the printed paper, resolved here as follows:
   Hilbert space dimension", as both texts state; we use it (:func:`effective_dimension`).
 * Eq. 6 takes gamma - 1/2 ~ d^(-1/2). For a random real unit vector (a GOE eigenvector) in a
   U(1) sector of even dimension d, half of whose basis states have S^z_i = +1/2,
-  E[gamma_i - 1/2] = 2 E[<S^z_i>^2] = 1/(d + 2) exactly (:func:`goe_mean_excess_purity`), i.e.
-  exponent 1. The overlay keeps the paper's 1/2 as default and exposes ``exponent``.
+  E[gamma_i - 1/2] = 2 E[<S^z_i>^2] = 1/(d + 2) exactly (:func:`goe_mean_excess_purity`, tested
+  on sampled GOE eigenvectors), i.e. exponent 1, not 1/2: the printed form overstates the
+  ergodic term by ~sqrt(d). The overlay's default is the random-matrix 1/(d_eff + 2)
+  (``exponent=None``); ``exponent=0.5`` gives the paper's d_eff^(-1/2) (and any other power).
 """
 
 from __future__ import annotations
@@ -116,27 +118,50 @@ def effective_dimension(i: np.ndarray, xi: float, n_goe: float, L: float) -> np.
     return np.exp(_log_effective_dimension(i, xi, n_goe, L))
 
 
+def _check_exponent(exponent: float | None) -> float | None:
+    return None if exponent is None else chk.positive("exponent", exponent)
+
+
+def ergodic_excess_purity(d: np.ndarray, exponent: float | None = None) -> np.ndarray:
+    """gamma - 1/2 of a thermalised site in a thermal region of dimension d (Eq. 6's ergodic term).
+
+    ``exponent=None`` (default): the random-matrix mean 1/(d + 2) (:func:`goe_mean_excess_purity`,
+    extended to the real d_eff; it lies in (0, 1/2] for every d >= 0). A number: the power law
+    min(d^(-exponent), 1/2) (the paper's ~ d^(-1/2) at 0.5), capped at 1/2 (purity 1) where
+    d < 2^(1/exponent). Vectorised over d >= 0.
+    """
+    d = chk.nonnegative_array("d", d)
+    exponent = _check_exponent(exponent)
+    if exponent is None:
+        return 1.0 / (d + 2.0)
+    with np.errstate(divide="ignore"):
+        return np.exp(np.minimum(-exponent * np.log(d), math.log(0.5)))
+
+
 def purity_model(i: np.ndarray, xi: float, p: float, gamma_xxz: float, n_goe: float, L: float,
-                 exponent: float = 0.5) -> np.ndarray:
+                 exponent: float | None = None) -> np.ndarray:
     """Mean purity gamma_i at distance i from the bubble: Eq. 6 of the paper.
 
-    gamma_i - 1/2 = (1 - p)(1 - e^(-i/xi))(gamma_xxz - 1/2) + p min(d_eff,i^(-exponent), 1/2).
+    gamma_i - 1/2 = (1 - p)(1 - e^(-i/xi))(gamma_xxz - 1/2) + p g(d_eff,i),
 
-    The first term is the fraction 1 - p of samples with no avalanche, the second the thermalised
-    ones. Where d_eff,i < 2^(1/exponent) (e.g. d_eff < 4 at exponent 1/2, possible far from a small
-    thermal region) the bare d_eff^(-exponent) would make a thermalised sample's purity exceed 1;
-    we cap that term at 1/2 (purity 1), so gamma_i stays in [1/2, 1] and remains non-decreasing in
-    i at p = 0 and p = 1. ``exponent`` = 1/2 is the paper's; random-matrix theory gives
-    1/(d + 2) ~ d^(-1) (:func:`goe_mean_excess_purity`). Vectorised over i >= 0.
+    g of :func:`ergodic_excess_purity`: by default the random-matrix 1/(d_eff + 2); with
+    ``exponent`` the printed power min(d_eff^(-exponent), 1/2) (``exponent=0.5``: Eq. 6 as
+    printed). The first term is the fraction 1 - p of samples with no avalanche, the second the
+    thermalised ones. Both forms keep gamma_i in [1/2, 1] and non-decreasing in i at p = 0 and
+    p = 1 (the power law through its cap at 1/2, needed where d_eff < 2^(1/exponent), e.g.
+    far from a small thermal region). Vectorised over i >= 0.
     """
     i = _check_distances(i)
     xi = chk.positive("xi", xi)
     p = _check_p(p)
     gamma_xxz = _check_gamma_xxz(gamma_xxz)
-    exponent = chk.positive("exponent", exponent)
+    exponent = _check_exponent(exponent)
     localised = -np.expm1(-i / xi) * (gamma_xxz - 0.5)
     log_d = _log_effective_dimension(i, xi, n_goe, L)
-    ergodic = np.exp(np.minimum(-exponent * log_d, math.log(0.5)))
+    if exponent is None:
+        ergodic = 1.0 / (np.exp(log_d) + 2.0)
+    else:
+        ergodic = np.exp(np.minimum(-exponent * log_d, math.log(0.5)))
     return 0.5 + (1.0 - p) * localised + p * ergodic
 
 
@@ -174,12 +199,14 @@ class AvalancheFit:
 
 def fit_avalanche_model(distances: np.ndarray, gamma: np.ndarray, sigma: np.ndarray,
                         gamma_xxz: float, n_goe: float, L: float,
-                        exponent: float = 0.5) -> AvalancheFit:
+                        exponent: float | None = None) -> AvalancheFit:
     """Fit (p, xi) of :func:`purity_model` to mean purities ``gamma`` +- ``sigma`` at ``distances``.
 
     scipy.optimize.least_squares (trust-region reflective) with p in [0, 1], xi > 0, started from
     a small grid of (p, xi) on both sides of xi_* (the model has a kink where ell_c = L/2); the
-    lowest chi^2 wins. gamma_xxz, n_goe, L and exponent are held fixed. Needs >= 3 points.
+    lowest chi^2 wins. gamma_xxz, n_goe, L and exponent are held fixed (``exponent=None``: the
+    random-matrix ergodic term 1/(d_eff + 2), the default; 0.5: Eq. 6 as printed). Needs >= 3
+    points.
     """
     x = _check_distances(distances).ravel()
     y = chk.real_array("gamma", gamma).ravel()
@@ -192,7 +219,7 @@ def fit_avalanche_model(distances: np.ndarray, gamma: np.ndarray, sigma: np.ndar
     gamma_xxz = _check_gamma_xxz(gamma_xxz)
     n_goe = _check_n_goe(n_goe)
     L = chk.system_size(L)
-    exponent = chk.positive("exponent", exponent)
+    exponent = _check_exponent(exponent)
 
     def residuals(theta: np.ndarray) -> np.ndarray:
         return (purity_model(x, theta[1], theta[0], gamma_xxz, n_goe, L, exponent) - y) / s
