@@ -171,6 +171,19 @@ def test_collapse_distinguishes_a_shifted_critical_point():
     assert abs(fit.critical - (WC + 0.1)) < 3 * fit.critical_error
 
 
+def test_collapse_quality_hand_computed():
+    """nu = 1, W_c = 0, so x = W L. Size 1: x = 0, 1, 2, y = 0, 1, 4, dy = 0.1; size 2:
+    x = 0.5, 1.5, y = 0.5, 2, dy = 0.2. Bracketed: x = 1 by size 2 (t = 1/2: Y = 1.25,
+    dY^2 = 0.02), x = 0.5 and 1.5 by size 1 (Y = 0.5 and 2.5, dY^2 = 0.005); x = 0 and 2 are
+    outside size 2's range. S = [0.25^2 / 0.03 + 0 + 0.5^2 / 0.045] / 3 = 275 / 108."""
+    W = [np.array([0.0, 1.0, 2.0]), np.array([0.25, 0.75])]
+    y = [np.array([0.0, 1.0, 4.0]), np.array([0.5, 2.0])]
+    dy = [np.full(3, 0.1), np.full(2, 0.2)]
+    assert collapse_quality([1, 2], W, y, dy, 0.0, 1.0) == pytest.approx(275 / 108, rel=1e-12)
+    # sizes that do not overlap at all (x of size 2 shifted past size 1's range): no collapse
+    assert collapse_quality([1, 2], W, y, dy, -5.0, 1.0) == np.inf
+
+
 def test_collapse_quality_near_one_at_the_truth_and_large_away_from_it():
     y, dy = synthetic(seed=4)
     assert 0.5 < collapse_quality(SIZES, W, y, dy, WC, NU) < 2.0
