@@ -171,3 +171,24 @@ def test_bad_windows_and_shapes_are_refused(rng):
         ResonanceBins(windows=(1e-2, 1e-3))
     with pytest.raises(ValueError, match="must both be"):
         resonance_statistics(np.zeros(4), np.eye(4), np.eye(3))
+
+
+def test_sum_rule_is_enforced_not_only_stored(rng):
+    """sigma_vectors that are not sigma_j V (one column scaled by 1 + 1e-6) or vectors that are
+    not orthonormal fail sum_m |z_nm|^2 = 1 by ~2e-6 > SUM_RULE_TOL and raise."""
+    from mblkit.observables.resonances import SUM_RULE_TOL
+    from mblkit.solvers import VerificationError
+
+    assert SUM_RULE_TOL == pytest.approx(4e-8)
+    model = BrickworkCircuit(6, 0.1)
+    real = model.sample(rng)
+    s, sv = solve(model, real, 2)
+    bad = sv.copy()
+    bad[:, 7] *= 1 + 1e-6
+    with pytest.raises(VerificationError, match="sum rule"):
+        resonance_statistics(s.quasienergies, s.vectors, bad, three_level=False)
+    mixed = s.vectors.copy()
+    mixed[:, 5] += 1e-6 * mixed[:, 6]
+    with pytest.raises(VerificationError, match="sum rule"):
+        resonance_statistics(s.quasienergies, mixed, model.apply_field_operator(
+            real, 2, np.ascontiguousarray(mixed).copy()), three_level=False)

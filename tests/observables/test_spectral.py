@@ -299,3 +299,22 @@ def test_empty_reference_window_is_reported():
     assert res.reference_states == 0
     with pytest.raises(ValueError, match="no state"):
         _ = res.rho_vbar
+
+
+def test_sum_rule_is_enforced_not_only_stored(rng):
+    """An operator that is not sigma^z V (a row scaled by 1 + 1e-6, or a non-orthonormal V)
+    fails the involution sum rule (SUM_RULE_TOL = 4e-8) and raises; None switches it off."""
+    from mblkit.observables.spectral import SUM_RULE_TOL
+    from mblkit.solvers import VerificationError
+
+    model = ProbeStaticChain(3, W=3.0)
+    e, vecs, _ = spectrum_of(model, model.sample(rng))
+    good = model.apply_sigma_z(vecs.copy())
+    assert autocorrelation(e, vecs, good, np.array([0.0, 1.0])).row_norm_error < 1e-13
+    bad = good.copy()
+    bad[:, 3] *= 1 + 1e-6
+    with pytest.raises(VerificationError, match="sum rule"):
+        autocorrelation(e, vecs, bad, np.array([0.0, 1.0]))
+    res = autocorrelation(e, vecs, bad, np.array([0.0, 1.0]), sum_rule_tol=None)
+    assert res.row_norm_error == pytest.approx(2e-6, rel=1e-3)
+    assert res.row_norm_error > SUM_RULE_TOL

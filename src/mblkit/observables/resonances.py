@@ -34,7 +34,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mblkit.observables.kernels import resonance_rows
+from mblkit.solvers.spectrum import DEFAULT_RTOL, VerificationError
 from mblkit.stats.histograms import LogBins
+
+#: Largest max_n |sum_m |z_nm|^2 - 1| accepted. sum_m |z_nm|^2 = ||V^dagger sigma v_n||^2 and
+#: sigma^2 = 1, so it deviates from 1 by at most ||V V^dagger - 1|| (plus N eps of rounding):
+#: with V verified to orthonormality rtol = 1e-8 (:mod:`mblkit.solvers.spectrum`) that is
+#: ~1e-8; 4 rtol leaves a margin for V V^dagger against V^dagger V. Measured: ~4e-15 at L = 8.
+SUM_RULE_TOL = 4 * DEFAULT_RTOL
 
 #: Windows of |omega| for p_{Omega|omega} (Fig. 2c-f): |omega| < 1e-4, then decades up to 1.
 OMEGA_WINDOWS = (0.0, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)
@@ -88,7 +95,8 @@ def floquet_curvature_weight(omega: np.ndarray) -> np.ndarray:
 
 def resonance_statistics(quasienergies: np.ndarray, vectors: np.ndarray,
                          sigma_vectors: np.ndarray, bins: ResonanceBins | None = None,
-                         three_level: bool = True, block: int = 256) -> dict:
+                         three_level: bool = True, block: int = 256,
+                         sum_rule_tol: float = SUM_RULE_TOL) -> dict:
     """Histograms and averages of the resonance statistics of one site (module docstring).
 
     ``vectors`` are the eigenvectors V (columns) of the Floquet operator, ``quasienergies``
@@ -97,6 +105,10 @@ def resonance_statistics(quasienergies: np.ndarray, vectors: np.ndarray,
     Omega slots x windows), "z", "depolarisation", "x", "chi", "kappa" (of |kappa|); scalars
     "mean_depolarisation", "mean_z" (<Z_mn>, n != m), "mean_z3" (<Z_np Z_pm Z_mn>, distinct;
     only if ``three_level``), "sum_rule_error" (max_n |sum_m |z_nm|^2 - 1|).
+
+    Raises VerificationError if "sum_rule_error" exceeds ``sum_rule_tol`` (default
+    :data:`SUM_RULE_TOL`): the vectors are not an orthonormal basis or ``sigma_vectors`` is not
+    sigma_j V for an operator with sigma^2 = 1.
     """
     bins = ResonanceBins() if bins is None else bins
     theta = np.ascontiguousarray(quasienergies, dtype=np.float64)
@@ -123,10 +135,15 @@ def resonance_statistics(quasienergies: np.ndarray, vectors: np.ndarray,
     hist["depolarisation"] = bins.depolarisation.count(np.clip(depolarisation, 0.0, None))
     hist["chi"] = bins.chi.count(chi)
     hist["kappa"] = bins.kappa.count(np.abs(kappa))
+    sum_rule_error = float(np.max(np.abs(row_norm - 1.0)))
+    if not sum_rule_error <= sum_rule_tol:
+        raise VerificationError(f"resonance statistics: the sum rule sum_m |z_nm|^2 = 1 fails "
+                                f"by {sum_rule_error:.3e} > {sum_rule_tol:.1e} (vectors not "
+                                f"orthonormal, or sigma_vectors is not sigma_j V)")
     off_sum = float(np.sum(row_norm - z_diag**2))
     scalars = {"mean_depolarisation": float(depolarisation.mean()),
                "mean_z": off_sum / (dim * (dim - 1)),
-               "sum_rule_error": float(np.max(np.abs(row_norm - 1.0)))}
+               "sum_rule_error": sum_rule_error}
     if three_level:
         total = 0.0
         for start in range(0, dim, block):

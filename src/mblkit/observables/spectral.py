@@ -52,6 +52,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mblkit.observables.spectral_kernels import spectral_weight_rows
+from mblkit.solvers.spectrum import DEFAULT_RTOL, VerificationError
 from mblkit.stats.histograms import LogBins
 
 #: Relative tolerance for treating two levels as degenerate (module docstring).
@@ -120,6 +121,13 @@ def degenerate_clusters(energies: np.ndarray, tol: float, period: float | None =
     return labels
 
 
+#: Largest row_norm_error accepted for an involution O (O^2 = 1, e.g. a Pauli operator):
+#: sum_m |O_nm|^2 = ||V^dagger O v_n||^2 deviates from 1 by at most ||V V^dagger - 1||, ~1e-8
+#: for vectors verified by :mod:`mblkit.solvers`, with a margin of 4 (as
+#: :data:`mblkit.observables.resonances.SUM_RULE_TOL`). Measured: ~1e-14.
+SUM_RULE_TOL = 4 * DEFAULT_RTOL
+
+
 def time_grid(times: LogBins = DEFAULT_TIMES, period: float | None = None) -> np.ndarray:
     """The log grid of times: the ``times.bins + 1`` edges of ``times``; with a ``period`` T
     they are rounded to whole periods n T, n >= 1, duplicates removed (stroboscopic, Eq. 22)."""
@@ -173,7 +181,8 @@ def spectral_density(weights: np.ndarray, bins: LogBins) -> np.ndarray:
 def autocorrelation(energies: np.ndarray, vectors: np.ndarray, operator_vectors: np.ndarray,
                     times: np.ndarray | None = None, *, period: float | None = None,
                     bins: LogBins = DEFAULT_OMEGA_BINS, degeneracy_tol: float | None = None,
-                    block: int = 256) -> Autocorrelation:
+                    block: int = 256, sum_rule_tol: float | None = SUM_RULE_TOL
+                    ) -> Autocorrelation:
     """C(t), C_inf and the binned S(omega) of O from a full spectrum (module docstring).
 
     ``vectors``: the orthonormal eigenvectors V (columns, D x D); ``operator_vectors``: O V;
@@ -182,6 +191,9 @@ def autocorrelation(energies: np.ndarray, vectors: np.ndarray, operator_vectors:
     :func:`degeneracy_tolerance`. Cost: the one matrix product V^dagger (O V) (D^3, BLAS, made
     ``block`` rows at a time), D^2 for the kernel and 4 D^2 len(times) (BLAS) for C(t);
     memory beyond V and O V: a block of rows of O_nm and the D x len(times) phases.
+    ``sum_rule_tol``: O is taken to be an involution (O^2 = 1) and a row_norm_error above it
+    raises VerificationError (vectors not orthonormal, or operator_vectors not O V); pass None
+    for another O.
     """
     e = _as_energies(energies, period)
     dim = e.size
@@ -216,10 +228,17 @@ def autocorrelation(energies: np.ndarray, vectors: np.ndarray, operator_vectors:
         correlator += np.einsum("at,at->t", cos_t[rows], w @ cos_t)
         correlator += np.einsum("at,at->t", sin_t[rows], w @ sin_t)
     weights /= dim
+    row_norm_error = float(np.max(np.abs(row_norm - 1.0)))
+    if sum_rule_tol is not None and not row_norm_error <= sum_rule_tol:
+        raise VerificationError(f"autocorrelation: the sum rule sum_m |O_nm|^2 = 1 of an "
+                                f"involution fails by {row_norm_error:.3e} > "
+                                f"{sum_rule_tol:.1e} (vectors not orthonormal, or "
+                                f"operator_vectors is not O V; for O^2 != 1 pass "
+                                f"sum_rule_tol=None)")
     return Autocorrelation(times=t, correlator=correlator / dim,
                            infinite_time=float(row_degenerate.sum() / dim), bins=bins,
                            weights=weights, total_weight=float(row_norm.sum() / dim),
-                           row_norm_error=float(np.max(np.abs(row_norm - 1.0))))
+                           row_norm_error=row_norm_error)
 
 
 # --------------------------------------------------------------------------- window matrix elements
