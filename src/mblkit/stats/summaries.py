@@ -267,14 +267,13 @@ def data_collapse(sizes, W, y, dy, *, critical_range: tuple[float, float] | None
     wc_err = nu_err = float("nan")
     if n_boot >= 2:
         rng = np.random.default_rng(seed)
-        fits = []
+        fits: list[tuple[float, float]] = []
         for _ in range(n_boot):
             redrawn = [c[2] + c[3] * rng.standard_normal(len(c[2])) for c in curves]
             b_wc, b_nu, b_S, _ = _minimise(curves, (lo, hi), nu_range, grid_size,
                                            start=(wc, np.log(nu)), y_override=redrawn)
             if np.isfinite(b_S):
                 fits.append((b_wc, b_nu))
-        fits = np.asarray(fits)
         if len(fits) > 1:
-            wc_err, nu_err = (float(v) for v in np.std(fits, axis=0, ddof=1))
+            wc_err, nu_err = (float(v) for v in np.std(np.asarray(fits), axis=0, ddof=1))
     return Collapse(wc, wc_err, nu, nu_err, S, points, n_boot, grid)
