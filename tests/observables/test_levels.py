@@ -76,3 +76,13 @@ def test_xxz_ratio_drifts_towards_goe_with_size(rng):
 def test_xxz_ratios_at_l14(rng):
     assert abs(disorder_mean_ratio(14, 1.0, 20, rng) - R_GOE_LARGE_N) < 0.008
     assert abs(disorder_mean_ratio(14, 20.0, 20, rng) - R_POISSON) < 0.01
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_levels_are_refused(bad):
+    from mblkit.observables.levels import quasienergy_gap_ratio
+
+    levels = np.array([0.0, 1.0, bad, 3.0, 4.5])
+    for fn in (gap_ratio, mean_gap_ratio, quasienergy_gap_ratio):
+        with pytest.raises(ValueError, match="non-finite"):
+            fn(levels)

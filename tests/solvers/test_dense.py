@@ -73,3 +73,21 @@ def test_auto_driver_rule():
     assert choose_driver(EVD_MAX_DIM + 1) == "evr"
     assert choose_driver(10, "evx") == "evx"
     assert eigh(np.diag([3.0, 1.0, 2.0])).method == "lapack-evd"
+
+
+@pytest.mark.parametrize("vectors", [False, True])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_non_hermitian_input_is_refused(rng, vectors, sparse):
+    """LAPACK's Hermitian drivers read one triangle: without the check a non-Hermitian A gave
+    the eigenvalues of another matrix, silently (issue 13, item 11)."""
+    a = rng.normal(size=(30, 30))
+    with pytest.raises(ValueError, match="not Hermitian"):
+        eigh(sp.csr_matrix(a) if sparse else a, vectors=vectors)
+    b = a + a.T
+    b[0, 1] += 1e-6 * np.abs(b).max()        # just above rtol = 1e-8 relative
+    with pytest.raises(ValueError, match="not Hermitian"):
+        eigh(b, vectors=vectors)
+    b[0, 1] = b[1, 0] * (1 + 1e-14)          # rounding-level asymmetry is accepted
+    assert len(eigh(b, vectors=vectors)) == 30
+    with pytest.raises(ValueError, match="not finite"):
+        eigh(np.full((3, 3), np.nan), vectors=vectors)

@@ -61,3 +61,10 @@ def test_inaccurate_fast_factorisation_falls_back_to_pivoting(rng, monkeypatch):
     np.testing.assert_allclose(s.energies, np.sort(full[np.argsort(np.abs(full - 0.1))[:8]]),
                                atol=1e-10)
     assert used == [True, False] and "pivoting" in s.method
+
+
+@pytest.mark.parametrize("target", [float("nan"), float("inf"), -float("inf"), "centre", True])
+def test_non_finite_target_is_refused_by_name(rng, target):
+    H = XXZChain(L=8, W=1.0).hamiltonian(np.zeros(8), n_up=4)
+    with pytest.raises(ValueError, match=r"target=.* is not allowed: it must be a finite energy"):
+        eigh_interior(H, k=4, target=target)

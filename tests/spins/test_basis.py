@@ -50,3 +50,12 @@ def test_sigma_z_table():
 def test_bad_basis_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         SpinBasis(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs, name", [({"n_up": True}, "n_up=True"),
+                                          ({"n_up": False}, "n_up=False"),
+                                          ({"aux_dim": True}, "aux_dim=True")])
+def test_bools_are_not_integers_here(kwargs, name):
+    """True would otherwise be taken as n_up = 1 (issue 13, item 11)."""
+    with pytest.raises(ValueError, match=name):
+        SpinBasis(6, **kwargs)

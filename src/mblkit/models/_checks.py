@@ -16,14 +16,19 @@ def check_boundary(boundary: str, L: int) -> None:
         raise ValueError(f"boundary='periodic' needs L >= 3, got L={L}")
 
 
+def _is_real_number(value: object) -> bool:
+    """int, float or a NumPy real scalar, but not a bool (True is an int in Python)."""
+    return (isinstance(value, int | float | np.floating | np.integer)
+            and not isinstance(value, bool | np.bool_))
+
+
 def check_nonnegative(name: str, value: float) -> None:
-    if not isinstance(value, int | float | np.floating | np.integer) or not math.isfinite(
-        value) or value < 0:
+    if not _is_real_number(value) or not math.isfinite(value) or value < 0:
         raise ValueError(f"{name}={value!r} is not allowed: it must be a finite number >= 0")
 
 
 def check_finite(name: str, value: float) -> None:
-    if not isinstance(value, int | float | np.floating | np.integer) or not math.isfinite(value):
+    if not _is_real_number(value) or not math.isfinite(value):
         raise ValueError(f"{name}={value!r} is not allowed: it must be a finite real number")
 
 

@@ -13,6 +13,13 @@ R_GOE = 4.0 - 2.0 * np.sqrt(3.0)  # 0.5359..., Wigner-like surmise for 3x3 GOE (
 R_GOE_LARGE_N = 0.5307  # large-N GOE value (Atas et al. 2013, numerics), used in the papers
 
 
+def _check_finite_levels(name: str, levels: np.ndarray) -> None:
+    bad = np.flatnonzero(~np.isfinite(levels))
+    if bad.size:
+        raise ValueError(f"{name} contain {bad.size} non-finite value(s) (NaN or inf, e.g. "
+                         f"{levels[bad[0]]!r}): gap ratios need finite levels")
+
+
 def gap_ratio(energies: np.ndarray) -> np.ndarray:
     """Gap ratios r_n, n = 0 .. N-3, of a spectrum (sorted here if it is not).
 
@@ -23,6 +30,7 @@ def gap_ratio(energies: np.ndarray) -> np.ndarray:
     if e.ndim != 1 or e.size < 3:
         raise ValueError(f"gap_ratio needs a 1-D spectrum of at least 3 levels, got shape "
                          f"{np.shape(energies)}")
+    _check_finite_levels("energies", e)
     gaps = np.diff(e)
     low = np.minimum(gaps[:-1], gaps[1:])
     high = np.maximum(gaps[:-1], gaps[1:])
@@ -38,6 +46,7 @@ def mean_gap_ratio(energies: np.ndarray, fraction: float = 0.5) -> float:
     if not 0 < fraction <= 1:
         raise ValueError(f"fraction={fraction!r} is not allowed: it must lie in (0, 1]")
     e = np.sort(np.asarray(energies, dtype=np.float64))
+    _check_finite_levels("energies", e)
     n = e.size
     lo = int(np.floor(n * (1 - fraction) / 2))
     hi = int(np.ceil(n * (1 + fraction) / 2))
@@ -58,6 +67,7 @@ def quasienergy_gap_ratio(quasienergies: np.ndarray) -> np.ndarray:
     if theta.ndim != 1 or theta.size < 3:
         raise ValueError(f"quasienergy_gap_ratio needs at least 3 quasienergies, got shape "
                          f"{np.shape(quasienergies)}")
+    _check_finite_levels("quasienergies", theta)
     gaps = np.diff(np.concatenate((theta, [theta[0] + 2 * np.pi])))
     nxt = np.roll(gaps, -1)
     low, high = np.minimum(gaps, nxt), np.maximum(gaps, nxt)

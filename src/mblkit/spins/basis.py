@@ -49,11 +49,13 @@ class SpinBasis:
     def __post_init__(self) -> None:
         check_sites(self.L)
         if self.n_up is not None and (
-            not isinstance(self.n_up, int | np.integer) or not 0 <= self.n_up <= self.L
+            not isinstance(self.n_up, int | np.integer) or isinstance(self.n_up, bool)
+            or not 0 <= self.n_up <= self.L
         ):
             raise ValueError(f"n_up={self.n_up!r} is not allowed: the number of up spins must "
                              f"be an integer in 0..L={self.L}, or None for the full space")
-        if not isinstance(self.aux_dim, int | np.integer) or self.aux_dim < 1:
+        if (not isinstance(self.aux_dim, int | np.integer) or isinstance(self.aux_dim, bool)
+                or self.aux_dim < 1):
             raise ValueError(f"aux_dim={self.aux_dim!r} is not allowed: it must be an integer >= 1")
 
     @property
