@@ -21,7 +21,10 @@ tested). F(v) is the fraction of states with no resonance through a matrix eleme
 
 A distribution is either measured (:class:`BinnedMatrixElementDensity`, built from samples of
 |V_ba| or from a histogram, e.g. read from a campaign store) or analytic
-(:class:`AnalyticMatrixElementDensity`, a callable with its support).
+(:class:`AnalyticMatrixElementDensity`, a callable with its support, or
+:class:`RangeMatrixElementDensity`, single-valued v(r) = J e^(-k r) with a density of partners
+per unit range, as in the Hamiltonian RM of
+:mod:`mblkit.phenomenology.resonance_generalised_hamiltonian`).
 """
 
 from __future__ import annotations
@@ -129,13 +132,75 @@ class AnalyticMatrixElementDensity:
         return out
 
 
-MatrixElementDensity = BinnedMatrixElementDensity | AnalyticMatrixElementDensity
+@dataclass(frozen=True)
+class RangeMatrixElementDensity:
+    """varrho(v) of single-valued elements v(r) = J exp(-k r) on ranges 0 <= r <= ``r_max``.
+
+    ``rho`` is a vectorised callable: partner states per unit energy and unit range at range r
+    (finite for r > 0; an integrable r^(-1/2) at r -> 0 is allowed, as in Eq. 80). Then
+    varrho(v) dv = rho(r) dr, varrho(v) = rho(r_v) / (k v) with r_v = log(J/v) / k (Eq. 98's
+    coarse graining), and int_v^inf v' varrho dv' = int_0^(r_v) J e^(-k r) rho(r) dr, done by
+    adaptive quadrature in u = sqrt(r), where the integrand is regular.
+    """
+
+    rho: Callable[[np.ndarray], np.ndarray]
+    J: float
+    k: float
+    r_max: float
+
+    def __post_init__(self) -> None:
+        chk.positive("J", self.J)
+        chk.positive("k", self.k)
+        chk.positive("r_max", self.r_max)
+        if not callable(self.rho):
+            raise ValueError(f"rho={self.rho!r} is not allowed: it must be a callable")
+
+    @property
+    def v_min(self) -> float:
+        return float(self.J * math.exp(-self.k * self.r_max))
+
+    @property
+    def v_max(self) -> float:
+        return float(self.J)
+
+    def __call__(self, v: np.ndarray) -> np.ndarray:
+        v = np.asarray(v, dtype=np.float64)
+        inside = (v >= self.v_min) & (v < self.J)
+        out = np.zeros(v.shape)
+        r_v = np.log(self.J / v[inside]) / self.k
+        out[inside] = np.asarray(self.rho(r_v), dtype=np.float64) / (self.k * v[inside])
+        return out
+
+    def first_moment_above(self, v: np.ndarray) -> np.ndarray:
+        v = np.asarray(v, dtype=np.float64)
+        out = np.empty(v.shape)
+
+        def integrand(u: float) -> float:  # 2u J e^(-k u^2) rho(u^2), from r = u^2
+            if u == 0.0:
+                u = 1e-300
+            return 2.0 * u * self.J * math.exp(-self.k * u * u) * float(
+                np.asarray(self.rho(np.array([u * u])))[0])
+
+        for idx, vv in np.ndenumerate(v):
+            if vv >= self.J:
+                out[idx] = 0.0
+                continue
+            r_v = self.r_max if vv <= self.v_min else math.log(self.J / vv) / self.k
+            val, _ = integrate.quad(integrand, 0.0, math.sqrt(r_v), limit=200, epsabs=0.0,
+                                    epsrel=1e-11)
+            out[idx] = val
+        return out
+
+
+MatrixElementDensity = (BinnedMatrixElementDensity | AnalyticMatrixElementDensity
+                        | RangeMatrixElementDensity)
 
 
 def _check_density(varrho: MatrixElementDensity) -> None:
-    if not isinstance(varrho, BinnedMatrixElementDensity | AnalyticMatrixElementDensity):
-        raise ValueError(f"varrho={varrho!r} is not allowed: pass a BinnedMatrixElementDensity "
-                         f"or an AnalyticMatrixElementDensity")
+    if not isinstance(varrho, BinnedMatrixElementDensity | AnalyticMatrixElementDensity
+                      | RangeMatrixElementDensity):
+        raise ValueError(f"varrho={varrho!r} is not allowed: pass a BinnedMatrixElementDensity, "
+                         f"an AnalyticMatrixElementDensity or a RangeMatrixElementDensity")
 
 
 def density_from_samples(v: np.ndarray, *, density_of_states: float,
