@@ -1,7 +1,9 @@
 """mblkit: many-body resonances and avalanches in disordered quantum spin chains.
 
-Layers (see DESIGN.md): :mod:`mblkit.spins` (Hilbert spaces, operators), :mod:`mblkit.models`,
-:mod:`mblkit.solvers`, :mod:`mblkit.observables`, :mod:`mblkit.campaign`, :mod:`mblkit.figures`.
+Layers (see DESIGN.md): :mod:`mblkit.histograms` (mergeable histograms, the bottom),
+:mod:`mblkit.spins` (Hilbert spaces, operators), :mod:`mblkit.models`, :mod:`mblkit.solvers`,
+:mod:`mblkit.observables` and :mod:`mblkit.parametric` (level tracking), :mod:`mblkit.stats`,
+:mod:`mblkit.campaign`, :mod:`mblkit.figures`.
 """
 
 from importlib.metadata import PackageNotFoundError, version

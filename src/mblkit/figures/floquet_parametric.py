@@ -4,7 +4,7 @@
 field of site j is varied, h_j -> h_j + lambda, a pair of levels passes through an avoided
 crossing; |z_nm| rises to R while |omega_nm| falls to omega*, and their product Omega_F =
 |z_nm| |2 sin(omega_nm / 2)| (the Floquet form of |z omega|) stays at R omega*. Drawn from
-:mod:`mblkit.observables.parametric`; the figure is built without pyplot (safe under any
+:mod:`mblkit.parametric`; the figure is built without pyplot (safe under any
 backend). The exact call that draws the default example (L = 6, J = 0.02, seed 1, site 2,
 levels 12..21 tracked over lambda* +- 0.06; about a second)::
 
@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from mblkit.models.brickwork import BrickworkCircuit
-from mblkit.observables.parametric import (
+from mblkit.parametric import (
     AvoidedCrossing,
     ParametricTrack,
     find_avoided_crossings,
@@ -34,7 +34,7 @@ def example_crossing(*, L: int = 6, J: float = 0.02, seed: int = 1, site: int = 
                      ) -> tuple[ParametricTrack, AvoidedCrossing]:
     """Track ``levels`` of one seeded brickwork realisation (``numpy.random.default_rng(seed)``)
     over ``centre +- half_width`` and return the track and its avoided crossing of largest
-    |z_nm| (:func:`mblkit.observables.parametric.find_avoided_crossings`). The defaults hold
+    |z_nm| (:func:`mblkit.parametric.find_avoided_crossings`). The defaults hold
     the crossing of labels (16, 17) at lambda* = -0.03276, omega* = 2.98e-3, R^2 = 0.982."""
     model = BrickworkCircuit(L, J)
     realisation = model.sample(np.random.default_rng(seed))

@@ -1,4 +1,8 @@
-"""Observables: pure functions of eigenvalues and eigenvectors."""
+"""Observables: pure functions of eigenvalues and eigenvectors.
+
+The parametric level tracking (which drives a solver along a path of operators) is an
+algorithm, not an observable: it lives in :mod:`mblkit.parametric`. The mergeable histograms
+the observables fill come from the bottom module :mod:`mblkit.histograms`, not from stats."""
 
 from mblkit.observables.correlations import connected_correlation
 from mblkit.observables.entanglement import (
@@ -16,15 +20,6 @@ from mblkit.observables.levels import (
     quasienergy_gap_ratio,
 )
 from mblkit.observables.local import magnetisation, purity_from_magnetisation, single_site_purity
-from mblkit.observables.parametric import (
-    AvoidedCrossing,
-    DiabaticPassage,
-    ParametricTrack,
-    exchange_labels,
-    find_avoided_crossings,
-    resonant_scale,
-    track_levels,
-)
 from mblkit.observables.resonances import ResonanceBins, resonance_statistics
 from mblkit.observables.spectral import (
     Autocorrelation,
@@ -40,16 +35,11 @@ __all__ = [
     "R_GOE_LARGE_N",
     "R_POISSON",
     "Autocorrelation",
-    "AvoidedCrossing",
-    "DiabaticPassage",
-    "ParametricTrack",
     "ResonanceBins",
     "WindowMatrixElements",
     "autocorrelation",
     "connected_correlation",
     "entanglement_entropies",
-    "exchange_labels",
-    "find_avoided_crossings",
     "gap_ratio",
     "half_chain_entropy",
     "magnetisation",
@@ -58,11 +48,9 @@ __all__ = [
     "quasienergy_gap_ratio",
     "renyi2_entropy",
     "resonance_statistics",
-    "resonant_scale",
     "single_site_purity",
     "spectral_density",
     "time_grid",
-    "track_levels",
     "von_neumann_entropy",
     "window_matrix_elements",
 ]

@@ -1,7 +1,7 @@
 """numba kernels of the observables: the one streaming pass over Floquet matrix elements.
 
 Kernels take plain arrays; bins are given as the ``params`` arrays of
-:class:`mblkit.stats.LogBins`, and counts are added in place so that blocks of rows, sites and
+:class:`mblkit.histograms.LogBins`, and counts are added in place so that blocks of rows, sites and
 realisations accumulate into the same arrays.
 """
 
@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba import njit
 
-from mblkit.stats.histograms import bin_index
+from mblkit.histograms import bin_index
 
 
 @njit(cache=True, nogil=True)

@@ -19,9 +19,10 @@ omega_nm = theta_n - theta_m wrapped to (-pi, pi]:
 
 Normalisation: every histogram counts all ordered pairs n != m (or all n for D, chi, kappa),
 including those outside the binned range (under/overflow slots), so
-:func:`mblkit.stats.density` gives the paper's normalised densities, e.g. p_Omega with
-integral 1 over all pairs; the window histograms are normalised per window, so that
-int_0^omega p_{Omega|omega} dOmega = 1 (text below Fig. 2). Fig. 4 plots 2^L p_x.
+:func:`mblkit.histograms.density` (also ``mblkit.stats.density``) gives the paper's
+normalised densities, e.g. p_Omega with integral 1 over all pairs; the window histograms
+are normalised per window, so that int_0^omega p_{Omega|omega} dOmega = 1 (text below
+Fig. 2). Fig. 4 plots 2^L p_x.
 
 Nothing of size N^2 leaves :func:`resonance_statistics`; inside it the N x N arrays alive are
 the eigenvectors, sigma_j applied to them, and (for the three-level average) the real Z.
@@ -33,9 +34,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mblkit.histograms import LogBins
 from mblkit.observables.kernels import resonance_rows
 from mblkit.solvers.spectrum import DEFAULT_RTOL, VerificationError
-from mblkit.stats.histograms import LogBins
 
 #: Largest max_n |sum_m |z_nm|^2 - 1| accepted. sum_m |z_nm|^2 = ||V^dagger sigma v_n||^2 and
 #: sigma^2 = 1, so it deviates from 1 by at most ||V V^dagger - 1|| (plus N eps of rounding):

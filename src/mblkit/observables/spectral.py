@@ -51,9 +51,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mblkit.histograms import LogBins
 from mblkit.observables.spectral_kernels import spectral_weight_rows
 from mblkit.solvers.spectrum import DEFAULT_RTOL, VerificationError
-from mblkit.stats.histograms import LogBins
 
 #: Relative tolerance for treating two levels as degenerate (module docstring).
 DEGENERACY_RTOL = 1e-12

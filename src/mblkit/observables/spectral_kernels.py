@@ -1,7 +1,7 @@
 """numba kernel of :mod:`mblkit.observables.spectral`: one pass over a block of rows of the
 matrix elements O_nm, binning the weights |O_nm|^2 by |omega_nm|.
 
-Plain arrays only; bins are the ``params`` of :class:`mblkit.stats.LogBins`; results are added
+Plain arrays only; bins are the ``params`` of :class:`mblkit.histograms.LogBins`; results are added
 in place so that row blocks accumulate into the same arrays.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from mblkit.stats.histograms import bin_index
+from mblkit.histograms import bin_index
 
 
 @njit(cache=True, nogil=True)

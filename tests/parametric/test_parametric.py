@@ -16,7 +16,7 @@ from scipy.linalg import expm
 
 from mblkit.figures.floquet_parametric import example_crossing, figure_avoided_crossing
 from mblkit.models.brickwork import BrickworkCircuit
-from mblkit.observables.parametric import (
+from mblkit.parametric import (
     curvature_weight,
     exchange_labels,
     find_avoided_crossings,

@@ -1,5 +1,9 @@
 """Parametric level dynamics of a Floquet operator: levels tracked through avoided crossings.
 
+An algorithm that drives the solver (:func:`mblkit.solvers.unitary.eigu`) along a path of
+operators W(lambda), adaptively: it sits above solvers and beside observables (it was
+``mblkit.observables.parametric`` until issue 14), and is used by the figures.
+
 ``resonant-energy-scales-floquet.txt`` Sec. III and Apps. B-C. The field of site j is varied,
 h_j(lambda) = h_j + lambda, which for the brickwork circuit is W(lambda) = W e^{i lambda sigma_j/2}
 (:meth:`mblkit.models.BrickworkCircuit.shift_field`). With W(lambda) |n> = e^{i theta_n} |n>,
