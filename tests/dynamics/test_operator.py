@@ -5,7 +5,7 @@ import pytest
 
 from mblkit.dynamics import TermOperator, term_operator
 from mblkit.dynamics.operator import affine
-from mblkit.models import BubbleChain, O3HeisenbergChain, ProbeStaticChain, XXZChain
+from mblkit.models import BubbleChain, O3HeisenbergChain, ProbeStaticChain, SpinChain, XXZChain
 from mblkit.spins import SpinBasis, assemble
 
 
@@ -99,3 +99,16 @@ def test_norm_bound_and_hermiticity(rng):
     assert op.hermiticity_error() < 1e-14
     lopsided = TermOperator([("+-", [(1.0, 0, 1)])], SpinBasis(4, 2))
     assert lopsided.hermiticity_error() > 1e-3
+
+
+@pytest.mark.parametrize("n_up", [None, 4])
+def test_config_written_spin_chain_equals_csr(rng, n_up):
+    terms = [{"op": "xx", "on": "nearest", "factor": 0.25},
+             {"op": "yy", "on": "nearest", "factor": 0.25},
+             {"op": "zz", "on": "next-nearest", "coeff": "J2", "factor": 0.25},
+             {"op": "z", "on": "site", "factor": 0.5, "coeff": {"dist": "uniform", "W": "W"}}]
+    model = SpinChain.from_params(L=9, terms=terms, boundary="periodic", J2=0.5, W=3.0)
+    r = model.sample(rng)
+    H = model.hamiltonian(r, n_up)
+    x = _block(rng, H.shape[0])
+    np.testing.assert_allclose(term_operator(model, r, n_up) @ x, H @ x, rtol=0, atol=1e-13)

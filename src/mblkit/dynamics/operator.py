@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse.linalg as spla
 
 from mblkit.memory import require_memory
-from mblkit.models import BubbleChain, O3HeisenbergChain, ProbeStaticChain, XXZChain
+from mblkit.models import BubbleChain, O3HeisenbergChain, ProbeStaticChain, SpinChain, XXZChain
 from mblkit.spins import SpinBasis
 from mblkit.spins import kernels as sk
 from mblkit.spins import matvec_kernels as mk
@@ -248,13 +248,14 @@ def _random_unit(rng: np.random.Generator, dim: int) -> np.ndarray:
     return z / np.linalg.norm(z)
 
 
-Model = XXZChain | O3HeisenbergChain | ProbeStaticChain | BubbleChain
+Model = XXZChain | SpinChain | O3HeisenbergChain | ProbeStaticChain | BubbleChain
 
 
 def term_operator(model: Model, realisation, n_up: int | None = None) -> TermOperator:
     """The :class:`TermOperator` of a model realisation, from the model's term list.
 
-    XXZChain: the sector ``n_up`` or the full space; O3HeisenbergChain and ProbeStaticChain:
+    XXZChain and SpinChain (a config-written term list): the sector ``n_up`` or the full space;
+    O3HeisenbergChain and ProbeStaticChain:
     the full space (no U(1) symmetry); BubbleChain: the sector ``n_up`` (default floor(L/2))
     (x) the bubble, Eq. 1 of ``ergodic-bubble-inclusions.txt`` as in
     :meth:`BubbleChain.hamiltonian`: H_XXZ (x) 1 + 1 (x) R_0 + g [S^z_0 S^z_{L-1} (x) R_1 +
@@ -262,6 +263,10 @@ def term_operator(model: Model, realisation, n_up: int | None = None) -> TermOpe
     """
     if isinstance(model, XXZChain):
         return TermOperator(model.terms(realisation), model.basis(n_up))
+    if isinstance(model, SpinChain):
+        basis = model.basis(n_up)
+        # in a sector, strings like xx are written in z, +, - (their sum conserves S^z)
+        return TermOperator(model.terms_of(realisation, expand=basis.in_sector), basis)
     if n_up is not None and not isinstance(model, BubbleChain):
         raise ValueError(f"n_up={n_up!r} is not allowed for {type(model).__name__}: the model "
                          f"has no U(1) symmetry, use n_up=None (the full space)")
