@@ -165,6 +165,12 @@ def _accepts(fn: Any, n_args: int) -> bool:
     return True
 
 
+def _method(cls: type, name: str, n_args: int) -> bool:
+    """``cls`` has a method ``name`` that takes ``n_args`` arguments besides self."""
+    fn = getattr(cls, name, None)
+    return callable(fn) and _accepts(fn, n_args)
+
+
 def _has_attribute(cls: type, name: str) -> bool:
     fields = {f.name for f in dataclasses.fields(cls)}
     return name in fields or hasattr(cls, name)
@@ -191,17 +197,17 @@ def check_model_class(cls: Any, name: str = "model.name") -> ModelClass:
     missing = []
     if "L" not in {f.name for f in dataclasses.fields(cls)}:
         missing.append("a field L (the number of chain sites)")
-    if not callable(getattr(cls, "sample", None)) or not _accepts(cls.sample, 1):
+    if not _method(cls, "sample", 1):
         missing.append("a method sample(rng)")
     if kind == "hamiltonian":
-        if not callable(getattr(cls, "hamiltonian", None)) or not _accepts(cls.hamiltonian, 2):
+        if not _method(cls, "hamiltonian", 2):
             missing.append("a method hamiltonian(realisation, n_up)")
-        if not callable(getattr(cls, "basis", None)) or not _accepts(cls.basis, 1):
+        if not _method(cls, "basis", 1):
             missing.append("a method basis(n_up)")
         if not _has_attribute(cls, "conserves_sz"):
             missing.append("conserves_sz (a bool: class attribute, field or property)")
     else:
-        if not _accepts(cls.unitary, 1):
+        if not _method(cls, "unitary", 1):
             missing.append("a method unitary(realisation)")
         if not _has_attribute(cls, "dim"):
             missing.append("dim (the dimension of the unitary)")

@@ -343,6 +343,7 @@ class SpinChain:
             if t.random is None:
                 continue
             d, n, c = t.random, len(t.sites), t.random.get("center")
+            values: np.ndarray
             if d.kind == "uniform":
                 w = d.get("W")
                 values = rng.uniform(c - w, c + w, size=n)
