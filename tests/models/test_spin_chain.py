@@ -334,3 +334,11 @@ def test_dzyaloshinskii_moriya_term_in_a_sector_against_kronecker():
         H = chain.hamiltonian({}, n_up)
         assert H.dtype == np.complex128
         np.testing.assert_allclose(H.toarray(), ref[np.ix_(states, states)], atol=1e-14)
+
+
+def test_equal_models_are_equal_and_hash_alike():
+    a = SpinChain.from_params(L=6, terms=xxz_terms(), W=1.0, J=1.0)
+    b = SpinChain.from_params(L=6, terms=xxz_terms(), J=1.0, W=1.0)
+    c = SpinChain.from_params(L=6, terms=xxz_terms(), W=2.0, J=1.0)
+    assert a == b and hash(a) == hash(b) and a != c
+    assert len({a, b, c}) == 2

@@ -200,6 +200,9 @@ class SpinChain:
             None if t.constant is None else _render(t, t.factor * t.constant, self._real)
             for t in resolved))
 
+    def __hash__(self) -> int:
+        return hash((self.L, self.boundary, self.parameters, _freeze(self.terms)))
+
     @classmethod
     def from_params(cls, **params: Any) -> SpinChain:
         """A model from a campaign point: ``L``, ``terms``, ``boundary`` and, as parameters,
@@ -408,6 +411,15 @@ class SpinChain:
         expand = basis.in_sector and not all(
             conserves_u1(t.op) for t in self._resolved)
         return assemble(self.terms_of(realisation, expand), basis)
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable copy of plain data (mappings and sequences become sorted/plain tuples)."""
+    if isinstance(value, Mapping):
+        return tuple(sorted((str(k), _freeze(v)) for k, v in value.items()))
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return tuple(_freeze(v) for v in value)
+    return value
 
 
 def _is_real(terms: Sequence[_Term]) -> bool:
