@@ -237,3 +237,13 @@ def test_bad_energy_densities(bad):
         check_energy_density(bad)
     with pytest.raises(ValueError, match="epsilon"):
         energy_at_density(sp.identity(3, format="csr"), bad, bounds=(0.0, 1.0))
+
+
+def test_construct_uses_from_params_where_the_class_has_it():
+    chain = protocol.construct(SpinChain, {"L": 4, "terms": [{"op": "zz", "on": "nearest",
+                                                                "coeff": "J"}], "J": 0.5})
+    assert chain.parameters == (("J", 0.5),)
+    sun = protocol.construct(QuantumSun, {"L": 3, "alpha": 0.5})
+    assert sun.dim == 64
+    with pytest.raises(TypeError, match="unexpected keyword argument 'beta'"):
+        protocol.construct(QuantumSun, {"L": 3, "alpha": 0.5, "beta": 1.0})

@@ -229,6 +229,16 @@ def check_model(model: Any, name: str = "model") -> None:
         raise PluginError(f"{name}.conserves_sz = {flag!r} is not allowed: it must be a bool")
 
 
+def construct(cls: type, params: Mapping[str, Any]) -> Any:
+    """The model of one campaign point: ``cls.from_params(**params)`` where the class has it
+    (models whose parameters are open-ended, like :class:`~mblkit.models.SpinChain`), else
+    ``cls(**params)``; then :func:`check_model`. Errors are ValueError/TypeError naming the key."""
+    factory = getattr(cls, "from_params", None)
+    model = factory(**dict(params)) if callable(factory) else cls(**dict(params))
+    check_model(model)
+    return model
+
+
 def resolve_model(name: str) -> ModelClass:
     """The model class named ``"package.module:Name"`` or by an entry point of the group
     ``mblkit.models``, checked against the protocol (:func:`check_model_class`)."""
