@@ -111,3 +111,8 @@ def test_cli_plot_draws_the_floquet_paper_figures(tiny_config):
     data = load_resonances(store)
     assert len(data.points) == 4 and all(p.counts["omega"].shape[0] == 3 for p in data.points)
     assert figure_2(data).axes
+    # the zeta/zeta_c table is stored and printed, a row or a reason for every (L, J)
+    table = (store.with_suffix("") / "fig2_zeta_windows.txt").read_text()
+    assert "zeta/zeta_c" in table and table.splitlines()[0] in result.output
+    assert sum(f"L = {L}, J = {J}" in table or f"{J:>6g} {L:>3d}" in table
+               for L in (4, 8) for J in (0.02, 0.2)) == 4

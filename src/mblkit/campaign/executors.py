@@ -15,7 +15,8 @@ Lost workers are failures of the task they ran, never of the run:
   Workers die with the driver (``PR_SET_PDEATHSIG`` on Linux): killing the driver leaves no
   orphaned worker computing for nobody.
 * Dask: a task whose worker died (``KilledWorker`` after the scheduler's ``allowed-failures``
-  restarts, 1 on the local cluster) is an error outcome; losing the scheduler ends the run with
+  restarts, 1 on the local cluster) is rerun alone, as in the local pool, and if its worker dies
+  again it is the culprit and its outcome an error; losing the scheduler ends the run with
   :class:`ExecutorError` (everything committed is kept); a scheduler without workers is reported
   through ``notice`` once a minute instead of waiting silently.
 
@@ -155,6 +156,7 @@ class LocalPoolExecutor:
         self.workers = workers
         self.blas_threads = blas_threads
         self.restarts = 0
+        self._processes: list[Any] = []
         self.pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -162,14 +164,10 @@ class LocalPoolExecutor:
                                    initargs=(self.blas_threads, os.getpid()))
 
     def _dead_worker(self) -> str:
-        """How the pool's dead worker ended, from the pool's process table if it is there."""
-        codes = []
-        try:
-            for process in list((self.pool._processes or {}).values()):
-                if process.exitcode is not None and process.exitcode != 0:
-                    codes.append(process.exitcode)
-        except Exception:
-            pass
+        """How the pool's dead worker ended: the exit status of its processes (seen at the last
+        submit), preferring one that is not the SIGTERM the broken pool sends the others."""
+        codes = [p.exitcode for p in self._processes if p.exitcode not in (None, 0)]
+        codes.sort(key=lambda code: code == -signal.SIGTERM)
         return _signal_text(codes[0] if codes else None)
 
     def _restart(self) -> str:
@@ -179,14 +177,24 @@ class LocalPoolExecutor:
         self.restarts += 1
         return how
 
+    def _broken(self) -> bool:
+        return bool(getattr(self.pool, "_broken", False))
+
     def run(self, fn: Callable, tasks: Iterable[tuple]) -> Iterator[tuple[tuple, Outcome]]:
         queue = iter(tasks)
+        unsent: deque[tuple] = deque()  # taken from the queue, refused by a broken pool
         suspects: deque[tuple] = deque()  # in flight when the pool broke: rerun alone
         pending: dict = {}
         lost_in_a_row = 0
 
-        def submit(task: tuple) -> None:
-            pending[self.pool.submit(_limited, self.blas_threads, fn, *task)] = task
+        def submit(task: tuple) -> bool:
+            try:
+                pending[self.pool.submit(_limited, self.blas_threads, fn, *task)] = task
+            except BrokenProcessPool:
+                unsent.appendleft(task)
+                return False
+            self._processes = list((getattr(self.pool, "_processes", None) or {}).values())
+            return True
 
         def fill() -> None:
             if suspects:
@@ -194,18 +202,22 @@ class LocalPoolExecutor:
                     submit(suspects.popleft())
                 return
             while len(pending) < 2 * self.workers:
-                task = next(queue, None)
-                if task is None:
+                task = unsent.popleft() if unsent else next(queue, None)
+                if task is None or not submit(task):
                     return
-                submit(task)
 
         fill()
-        while pending:
+        while pending or unsent:
+            if not pending:  # the pool broke with nothing in flight: nobody to blame
+                self._restart()
+                fill()
+                continue
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            broken: list[tuple] = []
-            if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
-                wait(pending)  # a broken pool fails every future at once
+            if self._broken() or any(isinstance(f.exception(), BrokenProcessPool)
+                                     for f in done):
+                wait(pending)  # a broken pool fails every future it has
                 done = set(pending)
+            broken: list[tuple] = []
             for future in done:
                 task = pending.pop(future)
                 if isinstance(future.exception(), BrokenProcessPool):
@@ -213,7 +225,7 @@ class LocalPoolExecutor:
                     continue
                 lost_in_a_row = 0
                 yield task, future.result()
-            if broken:
+            if broken or self._broken():
                 how = self._restart()
                 if len(broken) == 1:  # it ran alone: it is the culprit
                     lost_in_a_row += 1
@@ -323,19 +335,28 @@ class DaskExecutor:
 
     def run(self, fn: Callable, tasks: Iterable[tuple]) -> Iterator[tuple[tuple, Outcome]]:
         from distributed import wait as dask_wait
+        from distributed.scheduler import KilledWorker
 
         queue = iter(tasks)
         pending: dict = {}
+        suspects: deque[tuple] = deque()  # on a worker that died: rerun alone to find why
         quiet_since = time.monotonic()
 
+        def submit(task: tuple) -> None:
+            future = self.client.submit(_limited, self.blas_threads, fn, *task, pure=False)
+            pending[future] = task
+
         def fill() -> None:
+            if suspects:
+                if not pending:
+                    submit(suspects.popleft())
+                return
             threads = sum(w.get("nthreads", 1) for w in self.worker_info().values())
             while len(pending) < 2 * max(threads, self.workers) + 8:
                 task = next(queue, None)
                 if task is None:
                     return
-                future = self.client.submit(_limited, self.blas_threads, fn, *task, pure=False)
-                pending[future] = task
+                submit(task)
 
         fill()
         while pending:
@@ -352,10 +373,21 @@ class DaskExecutor:
                                 "connect (Ctrl-C stops; everything committed is kept)")
                 continue
             quiet_since = time.monotonic()
+            alone = len(pending) == 1
             for future in done:
                 task = pending.pop(future)
-                yield task, self._outcome(future)
-                future.release()
+                try:
+                    outcome = self._outcome(future)
+                except KilledWorker as exc:
+                    if alone:  # it ran alone and its worker died: it is the culprit
+                        outcome = ("error", f"WorkerLost: the Dask worker computing it died "
+                                            f"(KilledWorker: {exc}); often its memory limit")
+                    else:  # innocent tasks share the blame of a dying worker: retry alone
+                        suspects.append(task)
+                        continue
+                finally:
+                    future.release()
+                yield task, outcome
             fill()
 
     def _outcome(self, future: Any) -> Outcome:
@@ -363,9 +395,8 @@ class DaskExecutor:
 
         try:
             return future.result()
-        except KilledWorker as exc:
-            return "error", (f"WorkerLost: the Dask worker computing it died (KilledWorker: "
-                             f"{exc}); often its memory limit")
+        except KilledWorker:
+            raise
         except Exception as exc:
             if self.client.status not in ("running", "connecting"):
                 raise self._lost(exc) from None
