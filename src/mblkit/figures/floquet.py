@@ -5,13 +5,31 @@ and J, observable "resonances"). Each figure is a function of :class:`ResonanceD
 
     from mblkit.figures.floquet import load_resonances, figure_2, figure_3, figure_4, figure_5
     data = load_resonances("out/floquet-resonances.h5")
-    figure_2(data).savefig("fig2.pdf")   # p_Omega with power-law fits, p_{Omega|omega}
+    figure_2(data).savefig("fig2.pdf")   # p_Omega with power-law fits, the local exponent,
+                                         # 2^L p_Omega, p_{Omega|omega}
     figure_3(data).savefig("fig3.pdf")   # p_Z and p_D, with the Z^{-3/2} of Eq. 8
     figure_4(data).savefig("fig4.pdf")   # 2^L p_x and p_chi, with chi^{-3/2}
     figure_5(data).savefig("fig5.pdf")   # <Z_mn> and <Z_np Z_pm Z_mn> vs J
+    print(format_zeta_table(*zeta_estimates(data)))   # zeta/zeta_c, windows, errors
 
-``mblkit plot STORE`` draws all four. Densities follow the normalisations of
-:mod:`mblkit.observables.resonances`.
+``mblkit plot STORE`` draws all four and writes (and prints) the zeta/zeta_c table. Densities
+follow the normalisations of :mod:`mblkit.observables.resonances`.
+
+zeta/zeta_c from the p_Omega tail (Eq. 5, Fig. 2). Eq. 5, p_Omega = a Omega_0^a Omega^-(1+a)
+with a = zeta/zeta_c, holds for Omega_0 < Omega < e^{-1/zeta}, where the floor Omega_0 ~
+e^{-L/zeta} makes Omega_0^a ~ 2^-L. Omega_0 is not the maximum of the measured p_Omega: the
+density per unit Omega peaks where d ln p / d ln Omega = 0, i.e. where the local exponent
+a(Omega) = -d ln p / d ln Omega - 1 is -1, deep in the small-Omega regime (level spacings
+and small |z|), decades below the finite-size crossover in which a(Omega) climbs from <= 0 to
+its power-law value; a window starting a fixed factor above that maximum starts inside the
+crossover. The window is therefore chosen from the data of the campaign's sizes by
+:func:`mblkit.stats.fits.select_power_law_window`: at each (L, J) the widest range where the
+local exponent is flat within its error and where 2^L p_Omega agrees with 2^L' p_Omega of the
+next smaller size L' at the same J (the next larger one for the smallest L): the paper's "for
+fixed Omega the distribution scales as p_Omega ~ 2^-L". The error of zeta/zeta_c is the
+bootstrap over realisations at that window combined with the spread from moving both edges by
+up to :data:`OMEGA_EDGE_DECADES` (:func:`mblkit.stats.fits.fit_power_law_with_edges`).
+Fig. 2 draws a(Omega) and 2^L p_Omega with the chosen windows, so the choice can be seen.
 """
 
 from __future__ import annotations
@@ -27,12 +45,28 @@ from mblkit.campaign.floquet_tasks import resonance_bins
 from mblkit.campaign.store import CampaignStore
 from mblkit.observables.resonances import ResonanceBins
 from mblkit.stats import PowerLawFit, density, fit_power_law
+from mblkit.stats.fits import (
+    PowerLawWindow,
+    WindowedPowerLawFit,
+    fit_power_law_with_edges,
+    local_exponents,
+    select_power_law_window,
+)
 
-#: Upper end of the p_Omega fit window, below the cutoff e^{-1/zeta} of Eq. 5 at J <~ 0.05.
-OMEGA_FIT_HIGH = 1e-2
-#: The lower end sits this factor above the maximum of p_Omega, the finite-size floor
-#: Omega_0 ~ e^{-L/zeta} below which Eq. 5 does not hold (Sec. V).
-OMEGA_FIT_FLOOR_FACTOR = 30.0
+#: The rule of the p_Omega window (:func:`mblkit.stats.fits.select_power_law_window`): blocks
+#: of one decade, a window of at least two, both tests at the 5 % level, bins with at least 20
+#: counts in both sizes, no tolerance beyond the statistical errors. Why a decade: at small J
+#: the local exponent is modulated with a period of about 1.5 decades (maxima near Omega ~ J/2
+#: and J^2 at J = 0.02: successive orders of the short-range perturbation theory behind Eq. 5),
+#: with an amplitude of ~0.1-0.15; at half-decade resolution no range is flat within errors of
+#: 0.01 (L = 8, 120 realisations), while one-decade blocks average most of a period. The
+#: sliding half-decade exponent is drawn in Fig. 2 so the modulation can be seen.
+OMEGA_WINDOW_RULE = {"block_decades": 1.0, "min_decades": 2.0, "alpha": 0.05, "min_count": 20,
+                     "flatness_tolerance": 0.0, "collapse_tolerance": 0.0}
+#: Each window edge is moved by up to this many decades for the systematic error.
+OMEGA_EDGE_DECADES = 0.5
+#: zeta/zeta_c of the paper at L = 14 (Fig. 2 caption), drawn for comparison.
+PAPER_ZETA_RATIO = {0.02: (0.39, 0.01), 0.04: (0.61, 0.04)}
 
 
 @dataclass(frozen=True)
@@ -93,21 +127,118 @@ def zeta_ratio_from_slope(slope: float) -> float:
     return -slope - 1.0
 
 
-def omega_fit_window(point: ResonancePoint, bins: ResonanceBins) -> tuple[float, float]:
-    """The documented default window of the p_Omega fit: from 30 times the position of the
-    maximum of p_Omega (the finite-size floor Omega_0) up to 1e-2."""
-    p = density(point.histograms["omega"], bins.omega)
-    floor = bins.omega.centres[int(np.argmax(p))]
-    return min(OMEGA_FIT_FLOOR_FACTOR * floor, OMEGA_FIT_HIGH / 10), OMEGA_FIT_HIGH
+def partner_of(data: ResonanceData, point: ResonancePoint) -> ResonancePoint:
+    """The size whose 2^L p_Omega is compared with ``point``'s: the next smaller L at the same
+    J with at least two realisations, else the next larger one."""
+    others = [p for p in data.at(point.J) if p.L != point.L and p.n > 1]
+    smaller = [p for p in others if p.L < point.L]
+    if smaller:
+        return smaller[-1]
+    larger = [p for p in others if p.L > point.L]
+    if larger:
+        return larger[0]
+    raise ValueError(f"J = {point.J}: the p_Omega window needs a second size with at least two "
+                     f"realisations (sizes here: {[p.L for p in data.at(point.J)]})")
 
 
-def fit_omega_tail(point: ResonancePoint, bins: ResonanceBins,
+def omega_fit_window(data: ResonanceData, point: ResonancePoint, **rule) -> PowerLawWindow:
+    """The p_Omega power-law window of ``point`` chosen from the data of its own and the
+    partner size (:func:`partner_of`), by :data:`OMEGA_WINDOW_RULE` (entries overridden by
+    ``rule``); ValueError if no window passes."""
+    partner = partner_of(data, point)
+    return select_power_law_window(point.counts["omega"], data.bins.omega,
+                                   partner.counts["omega"], 2.0**point.L, 2.0**partner.L,
+                                   **{**OMEGA_WINDOW_RULE, **rule})
+
+
+@dataclass(frozen=True)
+class ZetaEstimate:
+    """zeta/zeta_c (Eq. 5) at one (L, J): the chosen window with the evidence for it (None for
+    a window given by hand), the fit there, the bootstrap (``statistical``) and window
+    (``systematic``) errors and their quadrature sum."""
+
+    L: int
+    J: float
+    realisations: int
+    partner_L: int
+    window: PowerLawWindow | None
+    fit: WindowedPowerLawFit
+
+    @property
+    def zeta_ratio(self) -> float:
+        return zeta_ratio_from_slope(self.fit.slope)
+
+    @property
+    def statistical(self) -> float:
+        return self.fit.statistical
+
+    @property
+    def systematic(self) -> float:
+        return self.fit.systematic
+
+    @property
+    def error(self) -> float:
+        return self.fit.error
+
+    @property
+    def omega_0(self) -> float:
+        """The floor of Eq. 5 implied by the fit: amplitude = a Omega_0^a, a = zeta/zeta_c."""
+        a = self.zeta_ratio
+        return float((self.fit.fit.amplitude / a) ** (1 / a)) if a > 0 else np.nan
+
+
+def estimate_zeta(data: ResonanceData, point: ResonancePoint,
+                  window: tuple[float, float] | None = None) -> ZetaEstimate:
+    """zeta/zeta_c at ``point`` from the p_Omega tail, in the window :func:`omega_fit_window`
+    chooses, or in ``window`` if given (then ``.window``, the evidence, is None)."""
+    chosen = omega_fit_window(data, point) if window is None else None
+    lo, hi = (chosen.lo, chosen.hi) if chosen is not None else window
+    fit = fit_power_law_with_edges(point.counts["omega"], data.bins.omega, (lo, hi),
+                                   edge_decades=OMEGA_EDGE_DECADES)
+    return ZetaEstimate(point.L, point.J, point.n, partner_of(data, point).L, chosen, fit)
+
+
+def zeta_estimates(data: ResonanceData) -> tuple[list[ZetaEstimate], list[str]]:
+    """:func:`estimate_zeta` at every (L, J) with realisations; the second list says, for each
+    point where no window passes the rule, why."""
+    estimates, failures = [], []
+    for J in data.couplings:
+        for point in data.at(J):
+            try:
+                estimates.append(estimate_zeta(data, point))
+            except ValueError as err:
+                failures.append(f"L = {point.L}, J = {J}: {err}")
+    return estimates, failures
+
+
+def format_zeta_table(estimates: list[ZetaEstimate], failures: list[str] = ()) -> str:
+    """The zeta/zeta_c table: window, value, statistical and systematic errors, the tests."""
+    lines = ["zeta/zeta_c from the p_Omega tail (resonant-energy-scales-floquet.txt Eq. 5); "
+             f"window rule {OMEGA_WINDOW_RULE}, edges moved by +-{OMEGA_EDGE_DECADES} decades",
+             f"{'J':>6} {'L':>3} {'n':>4} {'vs L':>4}  {'window':>21}  {'zeta/zeta_c':>11} "
+             f"{'stat':>6} {'syst':>6} {'total':>6}  p(flat) p(2^L)"]
+    for e in estimates:
+        tests = (f"{e.window.flatness_p:>7.2f} {e.window.collapse_p:>6.2f}" if e.window
+                 else "  (window given)")
+        lines.append(f"{e.J:>6g} {e.L:>3d} {e.realisations:>4d} {e.partner_L:>4d}  "
+                     f"[{e.fit.fit.lo:.2e}, {e.fit.fit.hi:.2e}]  {e.zeta_ratio:>11.3f} "
+                     f"{e.statistical:>6.3f} {e.systematic:>6.3f} {e.error:>6.3f}  {tests}")
+    for J, (value, error) in sorted(PAPER_ZETA_RATIO.items()):
+        lines.append(f"{J:>6g}  14  paper (Fig. 2 caption)               {value:>11.2f} "
+                     f"{error:>6.2f}")
+    lines += [f"no window: {f}" for f in failures]
+    return "\n".join(lines)
+
+
+def fit_omega_tail(data: ResonanceData, point: ResonancePoint,
                    window: tuple[float, float] | None = None) -> PowerLawFit:
-    """Power-law fit of p_Omega at one point (window: :func:`omega_fit_window` by default),
-    with the bootstrap error over its realisations; zeta/zeta_c by
-    :func:`zeta_ratio_from_slope`."""
-    window = omega_fit_window(point, bins) if window is None else window
-    return fit_tail(point, bins, "omega", window)
+    """Power-law fit of p_Omega at one point in ``window`` (default: the chosen one, as
+    :func:`estimate_zeta`), bootstrap error over its realisations; zeta/zeta_c by
+    :func:`zeta_ratio_from_slope`. :func:`estimate_zeta` adds the window systematics."""
+    if window is None:
+        w = omega_fit_window(data, point)
+        window = (w.lo, w.hi)
+    return fit_tail(point, data.bins, "omega", window)
 
 
 def fit_tail(point: ResonancePoint, bins: ResonanceBins, name: str,
@@ -133,29 +264,65 @@ def _loglog(ax, x, y, **kw) -> None:
     ax.loglog(x[keep], y[keep], **kw)
 
 
-def figure_2(data: ResonanceData, window: tuple[float, float] | None = None) -> Figure:
-    """Fig. 2: (top) p_Omega for every L at each J with the power-law fit at the largest L,
-    labelled by zeta/zeta_c (Eq. 5); (bottom) p_{Omega|omega} in the |omega| windows at the
-    largest L of each J."""
+def figure_2(data: ResonanceData) -> Figure:
+    """Fig. 2 with the evidence for the fit windows, one column per J: (a) p_Omega for every L
+    with the power-law fit at the largest L in its window, labelled by zeta/zeta_c (Eq. 5);
+    (b) the local exponent -d ln p / d ln Omega - 1 over sliding half decades with its
+    bootstrap error, the chosen window (shaded) and zeta/zeta_c with its total error (band) at
+    the largest L, and the paper's L = 14 value (dotted) where it has one; (c) 2^L p_Omega,
+    which collapses in the power-law range; (d) p_{Omega|omega} in the |omega| windows at the
+    largest L."""
     couplings = data.couplings
-    fig = Figure(figsize=(4.2 * len(couplings), 7), constrained_layout=True)
-    axes = fig.subplots(2, len(couplings), squeeze=False)
+    fig = Figure(figsize=(4.2 * len(couplings), 13), constrained_layout=True)
+    axes = fig.subplots(4, len(couplings), squeeze=False)
     b = data.bins
     for c, J in enumerate(couplings):
         pts = data.at(J)
-        ax = axes[0, c]
-        for colour, pt in zip(_shades(len(pts), "Blues"), pts, strict=True):
-            _loglog(ax, b.omega.centres, density(pt.histograms["omega"], b.omega),
-                    color=colour, label=f"L = {pt.L}")
+        shades = _shades(len(pts), "Blues")
+        estimate = None
         if pts and pts[-1].n > 1:
-            fit = fit_omega_tail(pts[-1], b, window)
+            try:
+                estimate = estimate_zeta(data, pts[-1])
+            except ValueError:
+                estimate = None
+        for colour, pt in zip(shades, pts, strict=True):
+            p = density(pt.histograms["omega"], b.omega)
+            _loglog(axes[0, c], b.omega.centres, p, color=colour, label=f"L = {pt.L}")
+            _loglog(axes[2, c], b.omega.centres, 2.0**pt.L * p, color=colour,
+                    label=f"L = {pt.L}")
+            if pt.n > 1:
+                le = local_exponents(pt.counts["omega"], b.omega, block_decades=0.5, n_boot=100)
+                a = -le.slope - 1
+                keep = np.isfinite(a) & np.isfinite(le.error) & (le.error < 0.5)
+                axes[1, c].plot(le.centre[keep], a[keep], color=colour, label=f"L = {pt.L}")
+                axes[1, c].fill_between(le.centre[keep], (a - le.error)[keep],
+                                        (a + le.error)[keep], color=colour, alpha=0.3, lw=0)
+        title = f"J = {J}"
+        if estimate is not None:
+            fit = estimate.fit.fit
             x = np.geomspace(fit.lo, fit.hi, 20)
-            ax.loglog(x, fit.amplitude * x**fit.slope, "k--", lw=1,
-                      label=rf"$\zeta/\zeta_c$ = {zeta_ratio_from_slope(fit.slope):.2f}"
-                            rf"({100 * fit.error:.0f})")
-        ax.set(xlabel=r"$\Omega$", ylabel=r"$p_\Omega$", title=f"J = {J}")
-        ax.legend(fontsize=7)
-        ax = axes[1, c]
+            axes[0, c].loglog(x, fit.amplitude * x**fit.slope, "k--", lw=1,
+                              label=rf"$\zeta/\zeta_c$ = {estimate.zeta_ratio:.2f}"
+                                    rf"({100 * estimate.error:.0f}), L = {estimate.L}")
+            axes[1, c].axhspan(estimate.zeta_ratio - estimate.error,
+                               estimate.zeta_ratio + estimate.error, color="k", alpha=0.15,
+                               lw=0, label=rf"fit at L = {estimate.L}")
+            for ax in axes[:3, c]:
+                ax.axvspan(fit.lo, fit.hi, color="0.85", zorder=0)
+            title += f", window [{fit.lo:.1e}, {fit.hi:.1e}] at L = {estimate.L}"
+        elif pts:
+            title += f", no power-law window at L = {pts[-1].L}"
+        if J in PAPER_ZETA_RATIO:
+            axes[1, c].axhline(PAPER_ZETA_RATIO[J][0], color="k", ls=":", lw=1,
+                               label="paper, L = 14")
+        axes[0, c].set(xlabel=r"$\Omega$", ylabel=r"$p_\Omega$")
+        axes[0, c].set_title(title, fontsize=8)
+        axes[1, c].set(xscale="log", ylim=(-1.0, 1.5), xlabel=r"$\Omega$",
+                       ylabel=r"$-d\ln p_\Omega / d\ln\Omega - 1$")
+        axes[2, c].set(xlabel=r"$\Omega$", ylabel=r"$2^L p_\Omega$")
+        for ax in axes[:3, c]:
+            ax.legend(fontsize=7)
+        ax = axes[3, c]
         if pts:
             pt = pts[-1]
             windows = b.windows
@@ -168,7 +335,8 @@ def figure_2(data: ResonanceData, window: tuple[float, float] | None = None) -> 
                 _loglog(ax, b.omega.centres, density(counts, b.omega), color=colour,
                         label=label)
             ax.set(xlabel=r"$\Omega$", ylabel=r"$p_{\Omega|\omega}$", title=f"L = {pt.L}")
-            ax.legend(fontsize=7)
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize=7)
     return fig
 
 
@@ -245,10 +413,15 @@ def figure_5(data: ResonanceData) -> Figure:
 
 
 def draw_all(path: str | Path, folder: Path) -> list[Path]:
-    """Figs. 2-5 of the store at ``path`` as PNG and PDF in ``folder``."""
+    """Figs. 2-5 of the store at ``path`` as PNG and PDF in ``folder``, and the zeta/zeta_c
+    table (:func:`format_zeta_table`) as ``fig2_zeta_windows.txt``, also printed."""
     data = load_resonances(path)
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
+    table = format_zeta_table(*zeta_estimates(data))
+    print(table)
+    out = folder / "fig2_zeta_windows.txt"
+    out.write_text(table + "\n")
+    written = [out]
     for name, draw in (("fig2_omega", figure_2), ("fig3_z_depolarisation", figure_3),
                        ("fig4_x_chi", figure_4), ("fig5_two_three_level", figure_5)):
         fig = draw(data)
