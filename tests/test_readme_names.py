@@ -15,6 +15,7 @@ Four checks on README.md, each over names pulled from the text (not listed here)
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import pkgutil
@@ -97,6 +98,7 @@ def test_module_table_name_exists(module, name):
         resolve(name)  # written relative to mblkit, e.g. `solvers.unitary.eigu`
 
 
+@functools.cache
 def _index() -> dict[str, list]:
     """Bare name -> every public mblkit function, class or method of that name, from a walk
     over the public modules (a README call names a function by its bare name)."""
@@ -159,7 +161,7 @@ def test_call_uses_real_parameters(func, args):
     if func.startswith("mblkit."):
         candidates = [resolve(func.removeprefix("mblkit."))]
     else:
-        candidates = [c for c in _INDEX.get(func.split(".")[-1], []) if callable(c)]
+        candidates = [c for c in _index().get(func.split(".")[-1], []) if callable(c)]
     if not candidates:
         pytest.skip(f"{func} is not mblkit's")
     problems = [_accepts(c, args) for c in candidates]
@@ -168,5 +170,3 @@ def test_call_uses_real_parameters(func, args):
                                           f"{list(inspect.signature(c).parameters)}"
                                           for c, p in zip(candidates, problems, strict=True)))
 
-
-_INDEX = _index()
