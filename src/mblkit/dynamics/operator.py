@@ -146,16 +146,16 @@ class TermOperator(spla.LinearOperator):
         if self.parts and not self.is_real:
             raise ValueError("an operator with aux parts must be real (real coefficients and "
                              "no odd power of sigma^y)")
-        values = values.real.copy() if self.is_real else values
+        coefficients: np.ndarray = values.real.copy() if self.is_real else values
         flip, care, want, zmask, tag = (np.ascontiguousarray(table[:, i]) for i in range(5))
         diagonal = (flip == 0) & (tag < 0)
         self._diagonal = mk.monomial_diagonal(basis.states, care[diagonal], want[diagonal],
-                                              zmask[diagonal], values[diagonal])
+                                              zmask[diagonal], coefficients[diagonal])
         off = ~diagonal
         self._flip, self._care = flip[off].copy(), care[off].copy()
         self._want, self._zmask = want[off].copy(), zmask[off].copy()
         self._lo, self._hi = _flip_range(self._flip)
-        self._coeffs = values[off].copy()
+        self._coeffs = coefficients[off].copy()
         self._aux_index = tag[off].copy()
         self._aux = (np.stack(aux_stack) if aux_stack
                      else np.zeros((1, 1, 1), dtype=np.float64))
@@ -192,8 +192,9 @@ class TermOperator(spla.LinearOperator):
         if np.shares_memory(out, v):
             raise ValueError("out must not share memory with v (it may be w)")
         n, a = self.basis.chain_dim, self.basis.aux_dim
-        cast = float if real else complex
-        al, be, ga = cast(alpha), cast(beta), cast(gamma)
+        al, be, ga = (complex(x) for x in (alpha, beta, gamma))
+        if real:
+            al, be, ga = al.real, be.real, ga.real
         b = self.basis
         masks = (self._flip, self._care, self._want, self._zmask, self._lo, self._hi,
                  self._coeffs)
@@ -279,7 +280,7 @@ def term_operator(model: Model, realisation, n_up: int | None = None) -> TermOpe
         r = realisation
         zz, flip = model.coupling_terms()
         g = float(model.g)
-        scaled = [(op, [(g * c, *s) for c, *s in couplings]) for op, couplings in zz + flip]
+        scaled = [(op, [(g * c, *s) for c, *s in couplings]) for op, couplings in [*zz, *flip]]
         hc = [("-+", scaled[1][1])]
         parts = [AuxPart([("I", [(1.0, 0)])], np.asarray(r.R0))]
         if g != 0:
