@@ -37,6 +37,17 @@ def brute_force(theta, z, bins):
             xs.append(Z / (2 * np.sin(w / 2)) ** 2)
             chi[n] += xs[-1]
             kappa[n] += 0.5 * Z / np.tan(w / 2)
+    windows = bins.windows
+    window_counts = bins.omega.empty(len(windows) - 1)
+    for n in range(n_lev):
+        for m in range(n_lev):
+            if n == m:
+                continue
+            w = theta[n] - theta[m]
+            w = w - 2 * np.pi if w > np.pi else (w + 2 * np.pi if w <= -np.pi else w)
+            for q in range(len(windows) - 1):
+                if windows[q] <= abs(w) < windows[q + 1]:
+                    window_counts[:, q] += bins.omega.count(np.array([abs(z[n, m] * w)]))
     Zm = np.abs(z) ** 2
     z3 = sum(Zm[n, p] * Zm[p, m] * Zm[m, n] for n in range(n_lev) for p in range(n_lev)
              for m in range(n_lev) if len({n, p, m}) == 3)
@@ -44,22 +55,27 @@ def brute_force(theta, z, bins):
             "x": bins.x.count(np.array(xs)), "chi": bins.chi.count(chi),
             "kappa": bins.kappa.count(np.abs(kappa)),
             "depolarisation": bins.depolarisation.count(1 - np.abs(np.diag(z)) ** 2),
+            "omega_window": window_counts,
             "mean_z": float(np.mean(zs)), "mean_z3": z3 / (n_lev * (n_lev - 1) * (n_lev - 2))}
 
 
-def test_streaming_pass_equals_brute_force_loops(rng):
+@pytest.mark.parametrize("windows", [None, (0.0, 1e-2, 3e-2, 0.1, 0.3, 1.0, 2.0)],
+                         ids=["paper-windows", "all-populated"])
+def test_streaming_pass_equals_brute_force_loops(rng, windows):
     model = BrickworkCircuit(6, 0.05)
     real = model.sample(rng)
     s, sv = solve(model, real, 2)
-    bins = ResonanceBins()
+    bins = ResonanceBins() if windows is None else ResonanceBins(windows=windows)
     out = resonance_statistics(s.quasienergies, s.vectors, sv, bins, block=7)
     ref = brute_force(s.quasienergies, s.vectors.conj().T @ sv, bins)
-    for name in ("omega", "z", "x", "chi", "kappa", "depolarisation"):
+    for name in ("omega", "z", "x", "chi", "kappa", "depolarisation", "omega_window"):
         assert np.array_equal(out["histograms"][name], ref[name]), name
     assert out["scalars"]["mean_z"] == pytest.approx(ref["mean_z"], rel=1e-12)
     assert out["scalars"]["mean_z3"] == pytest.approx(ref["mean_z3"], rel=1e-10)
     window = out["histograms"]["omega_window"]
     assert window.sum() <= out["histograms"]["omega"].sum()  # |omega| >= 1 is in no window
+    populated = window.sum(axis=0)   # the reference sees several windows (all, if chosen so)
+    assert np.count_nonzero(populated) >= (3 if windows is None else len(windows) - 1)
 
 
 def test_sum_rule_and_mean_z_identity(rng):
