@@ -388,6 +388,10 @@ def test_bad_input_names_the_argument():
 
 
 def test_figure_draws_the_example_crossing():
+    """Smoke test: the figure draws what the track holds (it compares the drawn product with
+    the track's own resonant_scale, and pins the example's crossing as a regression value).
+    The physics of tracks and crossings is checked independently above: the exact two-level
+    unitary (App. B), Eq. B2, and finite differences of the App. C rates."""
     track, crossing = example_crossing(points=61)
     assert (crossing.n, crossing.m) == (16, 17)
     assert crossing.lam_star == pytest.approx(-0.03276, abs=1e-4)

@@ -56,6 +56,8 @@ def test_memory_is_checked_before_allocation(monkeypatch):
 
 
 def test_available_memory_is_positive():
+    """Smoke test (that the probe of the machine runs); the memory checks themselves are tested
+    with a planted limit in test_memory_is_checked_before_allocation."""
     assert available_memory() > 2**20
 
 
