@@ -121,21 +121,23 @@ def finish_interior(H: sp.csr_matrix, energies: np.ndarray, vecs: np.ndarray, k:
                    vector_errors=vector_error_bounds(kept, per_pair, window))
 
 
-def _shift_invert_pairs(H: sp.csr_matrix, k: int, target: float, scale: float,
-                        op_inv: spla.LinearOperator, name: str, rtol: float,
-                        certify: bool = True, pardiso: bool | None = None) -> Spectrum:
+def _shift_invert_eigsh(H: sp.csr_matrix, k: int, target: float,
+                        op_inv: spla.LinearOperator, certify: bool
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """ARPACK on (H - target)^-1: k pairs, plus EXTRA_PAIRS for the certificate."""
     wanted = min(k + EXTRA_PAIRS, H.shape[0] - 2) if certify else k
-    energies, vecs = spla.eigsh(H, k=wanted, sigma=target, which="LM", OPinv=op_inv,
-                                v0=np.random.default_rng(7).standard_normal(H.shape[0]))
-    return finish_interior(H, energies, vecs, k, target, scale, f"shift-invert({name})", rtol,
-                           certify, pardiso)
+    return spla.eigsh(H, k=wanted, sigma=target, which="LM", OPinv=op_inv,
+                      v0=np.random.default_rng(7).standard_normal(H.shape[0]))
 
 
 def _superlu_pairs(H: sp.csr_matrix, k: int, target: float, scale: float, lu_options: dict,
                    rtol: float, certify: bool) -> Spectrum:
     name = "superlu-fast" if lu_options is FAST_LU else "superlu-pivoting"
-    return _shift_invert_pairs(H, k, target, scale, shift_invert_operator(H, target, lu_options),
-                               name, rtol, certify, pardiso=False)
+    op_inv = shift_invert_operator(H, target, lu_options)
+    pairs = _shift_invert_eigsh(H, k, target, op_inv, certify)
+    del op_inv  # the factorisation is freed before the certificate's (one at a time)
+    return finish_interior(H, *pairs, k, target, scale, f"shift-invert({name})", rtol,
+                           certify, pardiso=False)
 
 
 def _superlu(H: sp.csr_matrix, k: int, target: float, scale: float, rtol: float,
@@ -151,9 +153,7 @@ def _pardiso(H: sp.csr_matrix, k: int, target: float, scale: float, rtol: float,
              certify: bool = True) -> Spectrum:
     with PardisoLDL(H, target) as ldl:
         op_inv = spla.LinearOperator(H.shape, matvec=ldl.solve, dtype=H.dtype)
-        pairs = spla.eigsh(H, k=min(k + EXTRA_PAIRS, H.shape[0] - 2) if certify else k,
-                           sigma=target, which="LM", OPinv=op_inv,
-                           v0=np.random.default_rng(7).standard_normal(H.shape[0]))
+        pairs = _shift_invert_eigsh(H, k, target, op_inv, certify)
     return finish_interior(H, *pairs, k, target, scale, "shift-invert(pardiso-ldl)", rtol,
                            certify)
 
