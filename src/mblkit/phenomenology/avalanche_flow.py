@@ -444,8 +444,8 @@ def measure_nu_minus(K: float, *, offsets: np.ndarray | None = None, d_s: float 
     (alpha_inf - s) / (s alpha_inf), the same exponent). Default offsets: 20 points
     logarithmically spaced in [1e-12, 1e-6] (relative to eps_c). ``data`` holds alpha_inf - s.
     """
-    lo, _ = critical_eps_bracket(K, d_s=d_s, a=a, tol=1e-15)
-    lo = float(lo)
+    lo_bracket, _ = critical_eps_bracket(K, d_s=d_s, a=a, tol=1e-15)
+    lo = float(lo_bracket)
     rel = np.logspace(-12, -6, 20) if offsets is None else np.asarray(offsets, dtype=float)
     if np.any(rel <= 0) or np.any(rel >= 1):
         raise ValueError(f"offsets={offsets!r} are not allowed: relative offsets lie in (0, 1)")
@@ -475,8 +475,8 @@ def measure_nu_plus(K: float, *, offsets: np.ndarray | None = None, d_s: float =
     (one window, systematic 0, when the offsets span less than ``window_decades``).
     ``data`` holds k*.
     """
-    _, hi = critical_eps_bracket(K, d_s=d_s, a=a, tol=1e-15)
-    hi = float(hi)
+    _, hi_bracket = critical_eps_bracket(K, d_s=d_s, a=a, tol=1e-15)
+    hi = float(hi_bracket)
     rel = np.logspace(-14, -4, 200) if offsets is None else np.asarray(offsets, dtype=float)
     if np.any(rel <= 0) or np.any(rel >= 1):
         raise ValueError(f"offsets={offsets!r} are not allowed: relative offsets lie in (0, 1)")

@@ -232,6 +232,7 @@ def fit_avalanche_model(distances: np.ndarray, gamma: np.ndarray, sigma: np.ndar
                                          x_scale=[0.1, xi0], xtol=1e-12, ftol=1e-12, gtol=1e-12)
             if best is None or res.cost < best.cost:
                 best = res
+    assert best is not None  # the start grid is not empty
     p_fit, xi_fit = (float(v) for v in best.x)
     chi2 = float(2.0 * best.cost)
     dof = x.size - 2

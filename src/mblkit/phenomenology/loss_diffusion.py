@@ -298,7 +298,7 @@ def _cell_fractions(x_lo: np.ndarray, x_hi: np.ndarray, s: float, m: float,
 
 
 def solve_loss_diffusion(problem: LossDiffusionProblem, r: np.ndarray, *,
-                         snapshot_r: np.ndarray = (), n_cells: int = 801,
+                         snapshot_r: np.ndarray | tuple[float, ...] = (), n_cells: int = 801,
                          x_max: float | None = None, rtol: float = 1e-8,
                          atol: float = 1e-12) -> LossDiffusionSolution:
     """Solve the loss-diffusion equation (Eq. 86 / C1 / C7) deterministically at ranges ``r``.

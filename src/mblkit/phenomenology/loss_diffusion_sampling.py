@@ -63,7 +63,7 @@ def _internal_grid(r_out: np.ndarray, rel_step: float) -> np.ndarray:
 
 
 def sample_loss_diffusion(problem: LossDiffusionProblem, r: np.ndarray, *, n_paths: int,
-                          rng: np.random.Generator, snapshot_r: np.ndarray = (),
+                          rng: np.random.Generator, snapshot_r: np.ndarray | tuple[float, ...] = (),
                           x_edges: np.ndarray | None = None,
                           rel_step: float = 0.01) -> LossDiffusionSolution:
     """Monte-Carlo solution of the loss-diffusion equation by weighted Brownian trajectories.
