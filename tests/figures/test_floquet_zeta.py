@@ -66,6 +66,6 @@ def test_figure_2_draws_the_local_exponent_and_the_collapse_with_the_window(data
     axes = np.array(fig.axes).reshape(4, 2)
     estimate = fq.estimate_zeta(data, data.at(0.02)[-1])
     assert f"{estimate.window.lo:.1e}" in axes[0, 0].get_title()
-    assert "no power-law window" in axes[0, 1].get_title()
+    assert "no power-law window at L = 12" in axes[0, 1].get_title()
     assert axes[1, 0].get_ylabel().startswith(r"$-d\ln p_\Omega")
     assert len(axes[1, 0].lines) >= 2 and len(axes[2, 0].lines) == 2

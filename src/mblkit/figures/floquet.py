@@ -266,10 +266,11 @@ def _loglog(ax, x, y, **kw) -> None:
 
 def figure_2(data: ResonanceData) -> Figure:
     """Fig. 2 with the evidence for the fit windows, one column per J: (a) p_Omega for every L
-    with the power-law fit at the largest L in its window, labelled by zeta/zeta_c (Eq. 5);
+    with the power-law fit of every L that has a window, labelled by zeta/zeta_c (Eq. 5);
     (b) the local exponent -d ln p / d ln Omega - 1 over sliding half decades with its
-    bootstrap error, the chosen window (shaded) and zeta/zeta_c with its total error (band) at
-    the largest L, and the paper's L = 14 value (dotted) where it has one; (c) 2^L p_Omega,
+    bootstrap error, the window (shaded) and zeta/zeta_c with its total error (band) of the
+    largest L with a window, and the paper's L = 14 value (dotted) where it has one; the title
+    names the sizes without a window; (c) 2^L p_Omega,
     which collapses in the power-law range; (d) p_{Omega|omega} in the |omega| windows at the
     largest L."""
     couplings = data.couplings
@@ -279,12 +280,14 @@ def figure_2(data: ResonanceData) -> Figure:
     for c, J in enumerate(couplings):
         pts = data.at(J)
         shades = _shades(len(pts), "Blues")
-        estimate = None
-        if pts and pts[-1].n > 1:
-            try:
-                estimate = estimate_zeta(data, pts[-1])
-            except ValueError:
-                estimate = None
+        estimates = {}
+        for pt in pts:
+            if pt.n > 1:
+                try:
+                    estimates[pt.L] = estimate_zeta(data, pt)
+                except ValueError:
+                    pass
+        estimate = estimates[max(estimates)] if estimates else None
         for colour, pt in zip(shades, pts, strict=True):
             p = density(pt.histograms["omega"], b.omega)
             _loglog(axes[0, c], b.omega.centres, p, color=colour, label=f"L = {pt.L}")
@@ -298,20 +301,23 @@ def figure_2(data: ResonanceData) -> Figure:
                 axes[1, c].fill_between(le.centre[keep], (a - le.error)[keep],
                                         (a + le.error)[keep], color=colour, alpha=0.3, lw=0)
         title = f"J = {J}"
-        if estimate is not None:
-            fit = estimate.fit.fit
+        for L, e in sorted(estimates.items()):
+            fit = e.fit.fit
             x = np.geomspace(fit.lo, fit.hi, 20)
             axes[0, c].loglog(x, fit.amplitude * x**fit.slope, "k--", lw=1,
-                              label=rf"$\zeta/\zeta_c$ = {estimate.zeta_ratio:.2f}"
-                                    rf"({100 * estimate.error:.0f}), L = {estimate.L}")
+                              label=rf"$\zeta/\zeta_c$ = {e.zeta_ratio:.2f}"
+                                    rf"({100 * e.error:.0f}), L = {L}")
+        if estimate is not None:
+            fit = estimate.fit.fit
             axes[1, c].axhspan(estimate.zeta_ratio - estimate.error,
                                estimate.zeta_ratio + estimate.error, color="k", alpha=0.15,
                                lw=0, label=rf"fit at L = {estimate.L}")
             for ax in axes[:3, c]:
                 ax.axvspan(fit.lo, fit.hi, color="0.85", zorder=0)
             title += f", window [{fit.lo:.1e}, {fit.hi:.1e}] at L = {estimate.L}"
-        elif pts:
-            title += f", no power-law window at L = {pts[-1].L}"
+        missing = [pt.L for pt in pts if pt.L not in estimates]
+        if missing:
+            title += f"; no power-law window at L = {', '.join(map(str, missing))}"
         if J in PAPER_ZETA_RATIO:
             axes[1, c].axhline(PAPER_ZETA_RATIO[J][0], color="k", ls=":", lw=1,
                                label="paper, L = 14")
