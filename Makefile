@@ -32,8 +32,10 @@ test: $(STAMP)
 	$(MAKE) docs
 	$(BIN)/pytest -q
 
-# API reference from the docstrings; any Sphinx warning is an error.
+# API reference from the docstrings; any Sphinx warning is an error. docs/api holds the pages
+# autosummary generates: removed first, so a moved module leaves no stale page behind.
 docs: $(STAMP)
+	rm -rf docs/api
 	$(BIN)/sphinx-build -q -W --keep-going -b html docs build/docs
 
 bench: $(STAMP)
