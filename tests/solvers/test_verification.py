@@ -4,7 +4,7 @@ Each defect is made so that it survives the other checks: a rotation inside a pa
 orthonormal (only the residual can see it), mixing a vector into its neighbour at a small gap
 keeps the residual tiny (only orthonormality can see it), a dropped pair keeps residuals and
 orthonormality perfect (only the Sylvester inertia count can see it). Rank 1 and rank 2, at
-N > 512 where the probe estimates are used. Sizes are chosen so that the defect would have
+N > 512 (the probe estimates are used above N = 256). Sizes are chosen so that the defect would have
 passed the checks before issue 14 (probes of unit length, a trace divided by N).
 """
 
@@ -23,7 +23,7 @@ from mblkit.solvers import VerificationError, eigh, eigh_interior
 from mblkit.solvers.spectrum import vector_error_bounds
 from mblkit.solvers.unitary import eigu
 
-N = 640  # > 512: the probe paths
+N = 640  # > 512, on the probe paths
 
 
 def goe(rng, n=N):
@@ -89,10 +89,12 @@ def test_orthonormality_defect_is_caught(rng, monkeypatch, columns, sparse):
         eigh(sp.csr_matrix(a) if sparse else a)
 
 
-def test_eigenvalue_only_defect_is_caught(rng, monkeypatch):
-    """One eigenvalue off by 1e-7 (5x rtol x scale): the trace divided by N read 1.6e-10."""
+@pytest.mark.parametrize("levels", [[100], [100, 400]], ids=["rank1", "rank2"])
+def test_eigenvalue_only_defect_is_caught(rng, monkeypatch, levels):
+    """Eigenvalues off by 1e-7 (5x rtol x scale): the trace divided by N read 1.6e-10. (Errors
+    that cancel in both Tr H and Tr H^2 pass: the documented limit of two sum rules.)"""
     a = goe(rng)
-    patch_eigh(monkeypatch, lambda w, _: w + 1e-7 * (np.arange(w.size) == 100))
+    patch_eigh(monkeypatch, lambda w, _: w + 1e-7 * np.isin(np.arange(w.size), levels))
     with pytest.raises(VerificationError, match="residual"):
         eigh(a, vectors=False)
 
@@ -157,6 +159,31 @@ def test_unitary_orthonormality_defect_is_caught(rng, monkeypatch, pairs):
 
     monkeypatch.setattr(unitary_module, "_eig_hermitian", corrupted)
     with pytest.raises(VerificationError, match="orthonormality"):
+        eigu(u, method="hermitian")
+
+
+@pytest.mark.parametrize("pairs", [1, 2], ids=["rank1", "rank2"])
+def test_unitary_residual_defect_is_caught(rng, monkeypatch, pairs):
+    """A rotation by 3e-7 / gap inside the closest pairs keeps V orthonormal; every column's
+    residual is exact, so it reads 3e-7 > 1e-8."""
+    u = haar(rng)
+    original = unitary_module._eig_hermitian
+
+    def corrupted(U, gap):
+        mu, Q, UQ = original(U, gap)
+        d = np.abs(mu[:, None] - mu[None, :]) + 4 * np.eye(mu.size)
+        Q, UQ = Q.copy(), UQ.copy()
+        for _ in range(pairs):
+            i, j = np.unravel_index(np.argmin(d), d.shape)
+            d[i, :] = d[:, i] = d[j, :] = d[:, j] = 4
+            t = 3e-7 / abs(mu[i] - mu[j])
+            c, s = np.cos(t), np.sin(t)
+            for a in (Q, UQ):
+                a[:, i], a[:, j] = c * a[:, i] + s * a[:, j], -s * a[:, i] + c * a[:, j]
+        return mu, Q, UQ
+
+    monkeypatch.setattr(unitary_module, "_eig_hermitian", corrupted)
+    with pytest.raises(VerificationError, match="residual"):
         eigu(u, method="hermitian")
 
 

@@ -8,7 +8,7 @@ What each check bounds (N the dimension, k the number of pairs, p = :data:`PROBE
   ||R||_F >= max_n r_n, and a single bad pair with residual r reads as r |u.x| with
   |u.x|^2 ~ chi^2_1: with p = 16 probes it reads below r / 10 with probability
   P(chi^2_16 < 0.16) < 1e-18 (a probe of unit length, as before, read r / sqrt(N)).
-* orthonormality: max |V^dagger V - 1| over its entries, exact for thin V or N <= 512; for
+* orthonormality: max |V^dagger V - 1| over its entries, exact for thin V or N <= 256; for
   square V the same Hutchinson estimate of ||V^dagger V - 1||_F (>= the largest entry), plus the
   exact column norms. A rank-1 or rank-2 defect (one or two mixed vectors in a cluster) of size
   e reads as e (chi^2_16 / 16)^(1/2), not e / sqrt(N).
@@ -36,7 +36,7 @@ DEFAULT_RTOL = 1e-8  # relative to the spectral radius; LAPACK gives ~ N * 1e-16
 #: Gaussian probes of the Hutchinson estimates (module docstring).
 PROBES = 16
 #: Below this dimension (or for thin V) the Gram matrix is formed exactly.
-EXACT_GRAM_DIM = 512
+EXACT_GRAM_DIM = 256  # the Gram product is a cubic GEMM: 21 % of eigh at N = 512
 _SEED = 12345
 
 
@@ -107,7 +107,7 @@ def hutchinson_norm(apply, columns: int, dtype: np.dtype, probes: int = PROBES,
 
 
 def orthonormality_error(vectors: np.ndarray, probes: int = PROBES) -> float:
-    """max |V^dagger V - 1| (exact for thin V or N <= 512); else an estimate of its Frobenius
+    """max |V^dagger V - 1| (exact for thin V or N <= 256); else an estimate of its Frobenius
     norm from ``probes`` Gaussian probes, and never less than the exact max | ||v_n||^2 - 1 |.
 
     For N x N vectors V^dagger V would be a second cubic pass; the probes cost O(probes N^2)

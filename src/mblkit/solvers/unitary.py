@@ -57,7 +57,7 @@ class FloquetSpectrum:
     max_residual : max_n ||U v_n - e^{i theta_n} v_n|| (2-norm) over every column; without
         vectors, the error of the trace sum rule |Tr U - sum_n e^{i theta_n}| (not divided by
         N: one eigenvalue off by d shows as ~d).
-    orthonormality_error : max |V^dagger V - 1| (exact up to N = 512), above a probe estimate
+    orthonormality_error : max |V^dagger V - 1| (exact up to N = 256), above a probe estimate
         of ||V^dagger V - 1||_F (:func:`mblkit.solvers.spectrum.orthonormality_error`).
     unitarity_error : max_n ||e^{i theta_n}| - 1| of the raw eigenvalues (geev, schur) or of the
         Rayleigh quotients (hermitian).
