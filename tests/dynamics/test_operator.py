@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mblkit.dynamics import TermOperator, term_operator
+from mblkit.dynamics import AuxPart, TermOperator, term_operator
 from mblkit.dynamics.operator import affine
 from mblkit.models import BubbleChain, O3HeisenbergChain, ProbeStaticChain, SpinChain, XXZChain
 from mblkit.spins import SpinBasis, assemble
@@ -112,3 +112,18 @@ def test_config_written_spin_chain_equals_csr(rng, n_up):
     H = model.hamiltonian(r, n_up)
     x = _block(rng, H.shape[0])
     np.testing.assert_allclose(term_operator(model, r, n_up) @ x, H @ x, rtol=0, atol=1e-13)
+
+
+def test_aux_parts_non_symmetric(rng):
+    """A general chain (x) aux operator: non-symmetric aux matrices, diagonal and hopping
+    strings (the bubble's R_l are symmetric, which would hide a transposed aux)."""
+    basis = SpinBasis(6, 3, aux_dim=3)
+    A, B = rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
+    chain = [("zz", [(0.3, 0, 1)]), ("+-", [(0.5, 2, 3)]), ("-+", [(0.5, 2, 3)])]
+    parts = [AuxPart([("+-", [(0.7, 0, 5)])], A), AuxPart([("-+", [(0.7, 0, 5)])], A.T),
+             AuxPart([("z", [(1.1, 4)])], B + B.T)]
+    H = assemble(chain, basis)
+    for p in parts:
+        H = H + assemble(p.terms, basis, p.aux)
+    x = _block(rng, basis.dim)
+    np.testing.assert_allclose(TermOperator(chain, basis, parts) @ x, H @ x, atol=1e-13)
