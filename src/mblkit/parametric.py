@@ -233,7 +233,8 @@ def _check_site(model: Any, site: Any) -> int:
         raise ValueError(f"site={site!r} must be an integer")
     n_sites = getattr(model, "L", None)
     if site < 0 or (n_sites is not None and site >= n_sites):
-        raise ValueError(f"site={site} is outside the chain: use 0..{n_sites - 1}")
+        allowed = "an index >= 0" if n_sites is None else f"0..{n_sites - 1}"
+        raise ValueError(f"site={site} is outside the chain: use {allowed}")
     return int(site)
 
 

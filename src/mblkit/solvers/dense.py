@@ -96,8 +96,10 @@ def eigh(H: sp.spmatrix | np.ndarray, vectors: bool = True, driver: str = DEFAUL
     dtype = np.result_type(H.dtype, np.float64)
     require_memory(dense_memory(dim, dtype, vectors, driver), f"full ED of a {dim} x {dim} "
                    f"{np.dtype(dtype).name} matrix")
-    dense = H.toarray() if sp.issparse(H) else np.array(H, dtype=dtype, copy=True)
-    dense = dense.astype(dtype, copy=False)
+    if sp.issparse(H):
+        dense = sp.csr_matrix(H).toarray().astype(dtype, copy=False)
+    else:
+        dense = np.array(H, dtype=dtype, copy=True)
     method = f"lapack-{driver}"
     if not vectors:
         energies = scipy.linalg.eigh(dense, eigvals_only=True, driver=driver, overwrite_a=True,
@@ -109,6 +111,7 @@ def eigh(H: sp.spmatrix | np.ndarray, vectors: bool = True, driver: str = DEFAUL
                                        check_finite=False)
     del dense
     scale = float(np.max(np.abs(energies))) if dim else 0.0
+    per_pair: np.ndarray | float
     if sp.issparse(H):
         per_pair = residuals(H, energies, vecs)
         residual = float(np.max(per_pair, initial=0.0))
