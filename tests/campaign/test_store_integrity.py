@@ -226,13 +226,18 @@ def test_a_planted_link_at_a_temporary_name_is_never_followed(tmp_path):
     victim = tmp_path / "victim.txt"
     victim.write_text("precious")
     path = tmp_path / "s.h5"
-    for name in ("s.h5.tmp", "s.h5.tmp-abc"):  # the old predictable name, and a guess
-        os.symlink(victim, tmp_path / name)
-    with open_store(path) as store:
+    links = ["s.h5.tmp", "s.h5.tmp-abc", "s.h5.journal/.tmp-abc.part"]
+    with open_store(path) as store:  # links planted while the run writes
+        for name in links:  # the old predictable name, a guess, a journal temporary
+            os.symlink(victim, tmp_path / name)
         store.commit(0, 0, make_record(0, 0))
+        store.consolidate()
+        store.commit(0, 1, make_record(0, 1))
+    assert victim.read_text() == "precious" and not os.path.islink(path)
+    open_store(path).close()  # the next writer removes the links, never their target
     assert victim.read_text() == "precious"
     assert sorted(os.listdir(tmp_path)) == ["s.h5", "s.h5.journal", "s.h5.lock", "victim.txt"]
-    assert not os.path.islink(path)
+    assert os.listdir(tmp_path / "s.h5.journal") == []
 
 
 def test_temporaries_have_unpredictable_names_and_the_store_keeps_its_mode(tmp_path,
