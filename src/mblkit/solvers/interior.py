@@ -178,8 +178,10 @@ def eigh_interior(H: sp.spmatrix, k: int = 50, target: float | None = None,
     orthonormality (or, for the filter, completeness) fails the check; "auto" first falls
     back from PARDISO to SuperLU. ``certify``: Sylvester inertia at the window's edges
     (module docstring) proves the pairs are the k nearest and fills ``Spectrum.window``;
-    without it the method string says "not certified". Raises ImportError for "pardiso"
-    without pypardiso.
+    without it the method string says "not certified". With ``certify``, a k that splits a
+    degenerate multiplet, or two levels equally far from the target (a spectrum symmetric
+    about it with odd k), raises VerificationError: the k nearest are not defined there.
+    Raises ImportError for "pardiso" without pypardiso.
     """
     if method not in METHODS:
         raise ValueError(f"method={method!r} is not allowed: use one of {METHODS}")
