@@ -319,3 +319,14 @@ def test_pardiso_certifies_above_its_threshold(pardiso, rng, monkeypatch):
     with pytest.raises(VerificationError, match="inertia counts 7"):
         eigh_interior(H, k=6, target=0.1, method="pardiso")
     assert len(used) == 2 and used[0] > 0.1 > used[1]   # nu(b) then nu(a), both by PARDISO
+
+
+def test_a_k_that_splits_equidistant_levels_is_refused():
+    """A spectrum symmetric about the target: the 3 nearest are not defined, the 4 are."""
+    levels = np.concatenate([-np.arange(1.0, 21.0), np.arange(1.0, 21.0)])
+    H = sp.diags(levels).tocsr()
+    s = eigh_interior(H, k=4, target=0.0, method="superlu")
+    np.testing.assert_allclose(s.energies, [-2, -1, 1, 2], atol=1e-12)
+    assert s.window[0] < -2 and s.window[1] > 2
+    with pytest.raises(VerificationError, match="nearest are not defined"):
+        eigh_interior(H, k=3, target=0.0, method="superlu")
