@@ -15,11 +15,10 @@ Window choice (:func:`select_power_law_window`). A window is a run of consecutiv
 * the local exponent is flat within its error: the block slopes s_k (each a fit over its own
   bins; error sigma_k the bootstrap one, never below the Poisson one) are consistent with one
   constant: chi^2 = sum_k (s_k - s)^2 / sigma_k^2 about their inverse-variance mean s, with
-  (blocks - 1) degrees of freedom, and the largest |s_k - s| / sigma_k (Bonferroni over the
-  blocks, which catches one deviating block at an edge) both have p-values >= ``alpha``;
+  (blocks - 1) degrees of freedom, has a p-value >= ``alpha``;
 * and, if a ``partner`` histogram of another system size is given, the rescaled densities agree:
   ln(scale P_k) - ln(partner_scale P'_k) for the probabilities P_k, P'_k of block k is zero
-  within its error (the same two tests, chi^2 with (blocks) degrees of freedom)
+  within its error (chi^2 with (blocks) degrees of freedom, p-value >= ``alpha``)
   (for the Floquet p_Omega, scale = 2^L: ``resonant-energy-scales-floquet.txt`` Fig. 2,
   "for fixed Omega the distribution scales as p_Omega ~ 2^-L").
 
@@ -223,14 +222,6 @@ class PowerLawWindow:
         return float(np.log10(self.hi / self.lo))
 
 
-def _max_pull_p(pulls: np.ndarray) -> float:
-    """Bonferroni p-value of the largest |pull| among len(pulls) standard normal ones: catches a
-    single deviating block (a window edge in a crossover) that a chi^2 over many dilutes."""
-    from scipy.special import erfc
-
-    return float(min(1.0, len(pulls) * erfc(np.max(np.abs(pulls)) / np.sqrt(2))))
-
-
 def _check_counts(counts: np.ndarray, bins: LogBins) -> np.ndarray:
     counts = np.atleast_2d(np.asarray(counts, dtype=np.int64))
     if counts.ndim != 2 or counts.shape[1] != bins.size:
@@ -316,12 +307,12 @@ def select_power_law_window(counts: np.ndarray, bins: LogBins, partner: np.ndarr
             w = 1.0 / s_err[k] ** 2
             pulls = (s_val[k] - np.sum(w * s_val[k]) / np.sum(w)) / s_err[k]
             flat_chi2 = float(np.sum(pulls**2))
-            flat_p = min(float(chdtrc(m - 1, flat_chi2)), _max_pull_p(pulls))
+            flat_p = float(chdtrc(m - 1, flat_chi2))
             col_chi2, col_p = np.nan, np.nan
             if partner is not None:
                 pulls = r_val[k] / r_err[k]
                 col_chi2 = float(np.sum(pulls**2))
-                col_p = min(float(chdtrc(m, col_chi2)), _max_pull_p(pulls))
+                col_p = float(chdtrc(m, col_chi2))
             worst = flat_p if partner is None else min(flat_p, col_p)
             if worst < alpha:
                 continue
