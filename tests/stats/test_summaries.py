@@ -105,6 +105,9 @@ def test_median_resamples_realisations_not_values():
     many = median_value(copies, n_boot=400, seed=1)
     assert many.value == pytest.approx(one.value, abs=1e-15)
     assert many.error == pytest.approx(one.error, rel=1e-12)   # same draws of rows
+    # larger inputs are resampled in chunks (here 2 of 250 and 150): same draws, same error
+    big = np.repeat(per_realisation[:, None], 1000, axis=1)
+    assert median_value(big, n_boot=400, seed=1).error == pytest.approx(one.error, rel=1e-12)
 
 
 def test_median_error_needs_two_realisations():

@@ -108,7 +108,9 @@ def median_value(samples, n_boot: int = 1000, seed: int = 0) -> Estimate:
         return Estimate(value, float("nan"), n)
     rng = np.random.default_rng(seed)
     rows = rng.integers(0, n, size=(n_boot, n))
-    boot = np.median(x[rows].reshape(n_boot, -1), axis=1)
+    chunk = max(1, int(1e7 // x.size))  # resampled copies held at once (~80 MB)
+    boot = np.concatenate([np.median(x[rows[k:k + chunk]].reshape(len(rows[k:k + chunk]), -1),
+                                     axis=1) for k in range(0, n_boot, chunk)])
     return Estimate(value, float(np.std(boot, ddof=1)), n)
 
 
