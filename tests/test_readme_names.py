@@ -92,6 +92,9 @@ TABLE = _unique(_table_rows())
 
 @pytest.mark.parametrize(("module", "name"), TABLE)
 def test_module_table_name_exists(module, name):
+    if name.startswith("mblkit."):
+        resolve(name.removeprefix("mblkit."))
+        return
     try:
         resolve(name, module)
     except LookupError:
