@@ -167,3 +167,12 @@ def test_one_realisation_is_refused(sizes):
         select_power_law_window(sizes[12][:1], BINS)
     with pytest.raises(ValueError, match="partner"):
         select_power_law_window(sizes[12], BINS, sizes[10][:1], 2.0**12, 2.0**10)
+
+
+def test_every_bin_of_the_window_holds_min_count_in_both_sizes(sizes):
+    w = select_power_law_window(sizes[12], BINS, sizes[10], 2.0**12, 2.0**10, min_count=100)
+    inside = (BINS.edges[:-1] >= w.lo * (1 - 1e-12)) & (BINS.edges[1:] <= w.hi * (1 + 1e-12))
+    for counts in (sizes[12], sizes[10]):
+        assert counts.sum(axis=0)[1:-1][inside].min() >= 100
+    loose = select_power_law_window(sizes[12], BINS, sizes[10], 2.0**12, 2.0**10)
+    assert loose.decades > w.decades
