@@ -457,3 +457,41 @@ def test_cli_reports_damaged_and_foreign_journal_records_without_traceback(tiny_
         assert "another campaign" in " ".join(result.output.split()), (command, result.output)
         assert result.exception is None or isinstance(result.exception, SystemExit), command
 
+
+
+def test_a_scheduler_without_workers_is_reported_and_a_lost_scheduler_ends_the_run(
+        monkeypatch):
+    pytest.importorskip("distributed")
+    import threading
+
+    from distributed import LocalCluster
+
+    import mblkit.campaign.executors as executors_module
+
+    monkeypatch.setattr(executors_module, "NO_WORKER_NOTICE_SECONDS", 0.5)
+    cluster = LocalCluster(n_workers=0, processes=True, host="127.0.0.1",
+                           dashboard_address=None)
+    notices, raised = [], []
+    pool = DaskExecutor(cluster.scheduler_address, 1, 1, notice=notices.append)
+
+    def drive():
+        try:
+            next(pool.run(square, ((k,) for k in range(3))))
+        except BaseException as exc:
+            raised.append(exc)
+
+    thread = threading.Thread(target=drive, daemon=True)
+    try:
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not notices and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert notices and "no worker" in notices[0]  # not waiting silently
+        cluster.close()  # the scheduler goes away while the run waits
+        thread.join(60)
+    finally:
+        pool.close()
+        cluster.close()
+    assert not thread.is_alive()
+    assert len(raised) == 1 and isinstance(raised[0], ExecutorError), raised
+    assert "lost the Dask scheduler" in str(raised[0])

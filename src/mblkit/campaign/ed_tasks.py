@@ -93,6 +93,12 @@ def _central(n: int, fraction: float) -> slice:
     return slice(int(n * (1 - fraction) / 2), int(np.ceil(n * (1 + fraction) / 2)))
 
 
+def _vectors(spectrum: Spectrum) -> np.ndarray:
+    if spectrum.vectors is None:
+        raise ValueError("this observable needs eigenvectors, the spectrum has none")
+    return spectrum.vectors
+
+
 def obs_gap_ratio(spec: ObservableSpec, spectrum: Spectrum, point: Point) -> dict:
     """Mean gap ratio over the central fraction, and a histogram of r on [0, 1]."""
     window = spectrum.energies[_central(len(spectrum), spec.fraction)]
@@ -110,7 +116,7 @@ def obs_purity(spec: ObservableSpec, spectrum: Spectrum, point: Point) -> dict:
     correlation of Eq. 7, pooled over states and realisations, is exact
     (:func:`mblkit.stats.pooled_pearson`) - and a histogram of gamma on [1/2, 1].
     """
-    vectors = spectrum.vectors[:, _central(len(spectrum), spec.fraction)]
+    vectors = _vectors(spectrum)[:, _central(len(spectrum), spec.fraction)]
     gamma = single_site_purity(vectors, basis_of(point))[:, sites_of(spec, point.model.L)]
     counts, _ = np.histogram(gamma, bins=spec.bins, range=(0.5, 1.0))
     return {"scalars": {"purity": float(gamma.mean())},
@@ -123,7 +129,7 @@ def obs_magnetisation(spec: ObservableSpec, spectrum: Spectrum, point: Point) ->
     """Histogram of <n|S^z_i|n> (S^z = sigma^z / 2, range [-1/2, 1/2]) over the central
     fraction of eigenstates, one row per selected site: counts of shape (sites, bins)
     (``ergodic-bubble-inclusions.txt`` SM B, Fig. 7, which plots sigma^z = 2 S^z)."""
-    vectors = spectrum.vectors[:, _central(len(spectrum), spec.fraction)]
+    vectors = _vectors(spectrum)[:, _central(len(spectrum), spec.fraction)]
     sz = magnetisation(vectors, basis_of(point))[:, sites_of(spec, point.model.L)]
     counts = np.stack([np.histogram(column, bins=spec.bins, range=(-0.5, 0.5))[0]
                        for column in sz.T])
@@ -132,7 +138,7 @@ def obs_magnetisation(spec: ObservableSpec, spectrum: Spectrum, point: Point) ->
 
 def obs_entanglement(spec: ObservableSpec, spectrum: Spectrum, point: Point) -> dict:
     """Half-chain von Neumann entropy averaged over the central fraction of eigenstates."""
-    vectors = spectrum.vectors[:, _central(len(spectrum), spec.fraction)]
+    vectors = _vectors(spectrum)[:, _central(len(spectrum), spec.fraction)]
     entropy = half_chain_entropy(vectors, basis_of(point))
     return {"scalars": {"half_chain_entropy": float(entropy.mean())}}
 

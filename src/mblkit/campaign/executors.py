@@ -72,7 +72,8 @@ def _set_numba_threads(threads: int) -> None:
         import numba
     except ImportError:  # pragma: no cover - numba is a dependency
         return
-    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    most = int(getattr(numba.config, "NUMBA_NUM_THREADS", threads))
+    numba.set_num_threads(max(1, min(threads, most)))
 
 
 def die_with_parent(parent: int) -> None:
@@ -286,7 +287,7 @@ class DaskExecutor:
                              "given: use the scheduler's tls:// address")
         try:
             if address is None:
-                settings = {"distributed.scheduler.allowed-failures": 1}
+                settings: dict[str, Any] = {"distributed.scheduler.allowed-failures": 1}
                 if dashboard is None:  # no HTTP routes: nothing served on the HTTP ports
                     settings.update({"distributed.scheduler.http.routes": [],
                                      "distributed.worker.http.routes": []})
@@ -322,6 +323,7 @@ class DaskExecutor:
                  if w.get("memory_limit") and w["memory_limit"] < bytes_per_task}
         if small:
             addr, limit = next(iter(small.items()))
+            limit = int(limit or 0)
             raise ExecutorError(f"Dask worker {addr} has a memory limit of "
                                 f"{limit / 2**30:.1f} GiB but one realisation needs about "
                                 f"{bytes_per_task / 2**30:.1f} GiB ({len(small)} of "

@@ -82,6 +82,8 @@ def obs_resonances(spec: ObservableSpec, spectrum: FloquetSpectrum, point: Point
     counts of the :data:`FITTED` histograms are also kept per realisation, as arrays
     ``res_<name>_counts``, for bootstrap errors of tail fits."""
     bins = resonance_bins(spec)
+    if spectrum.vectors is None:
+        raise ValueError("the resonance statistics need eigenvectors, the spectrum has none")
     hist: dict[str, np.ndarray] = {}
     scalars: dict[str, list[float]] = {}
     for j in sites_of(spec, point.model.L):

@@ -120,6 +120,21 @@ def _check_identity(path: Path, header: Header, config_hash: str, params: tuple[
             "output path")
 
 
+def _check_bins(path: Path, header: Header, bins: Sequence[str]) -> None:
+    """A store never mixes histograms on different bins (e.g. after a default changed)."""
+    if not header.bins or not bins or tuple(bins) == header.bins:
+        return
+    for p, (old, new) in enumerate(zip(header.bins, bins, strict=False)):
+        a, b = json.loads(old), json.loads(new)
+        names = sorted(n for n in set(a) | set(b) if a.get(n) != b.get(n))
+        if names:
+            raise StoreMismatchError(
+                f"the campaign store {path} holds histograms {names} of point {p} on other "
+                "bins than this mblkit would fill (a default changed?): adding counts on "
+                "other bins would be wrong; run the mblkit version that wrote it (see "
+                "mblkit.open(store).attrs['provenance']), or choose another output path")
+
+
 class CampaignStore:
     """Crash-safe store of a campaign's results: an HDF5 file plus a journal (package docstring).
 
@@ -140,6 +155,7 @@ class CampaignStore:
         self._schemas: dict[int, Schema] = {}
         self._cache: Index | None = None
         self._lost: list[tuple[int, int]] = []
+        self._dirty = False  # the header changed (note_run) and is not yet written
 
     # ------------------------------------------------------------------ construction
 
@@ -147,7 +163,10 @@ class CampaignStore:
     def open(cls, path: str | os.PathLike[str], config_text: str, config_hash: str,
              points: Sequence[Mapping[str, Any]], metadata: Mapping[str, Any], *,
              numerics: Mapping[str, Any] | None = None,
-             realisations: int | None = None) -> Self:
+             realisations: int | None = None,
+             bins: Sequence[Mapping[str, Any]] | None = None,
+             resolved_config: Mapping[str, Any] | None = None,
+             run: Mapping[str, Any] | None = None) -> Self:
         """Open the store at ``path`` for writing, creating it if it does not exist.
 
         Takes the store's exclusive lock (:class:`~mblkit.campaign.store.lock.StoreLockedError`
@@ -161,8 +180,18 @@ class CampaignStore:
         results, such as the number of realisations), the stored text is replaced atomically.
         The directory must be writable (else :class:`StoreError`). ``metadata`` (JSON-able) is
         stored, with library versions, when the store is created.
+
+        Format 3 (``/about``): ``bins``, one mapping per point of its histograms' bin
+        descriptions (:mod:`mblkit.campaign.bins`), must equal the stored ones (a store never
+        mixes bins; a format-2 store adopts them); ``resolved_config`` replaces the stored one;
+        ``run`` (this run's provenance) is appended, and :meth:`note_run` adds to it.
         """
         path = Path(path)
+        about = {"bins": tuple(canonical_json(dict(b), f"bins of point {p}")
+                               for p, b in enumerate(bins or ())),
+                 "resolved_config": canonical_json(dict(resolved_config or {}),
+                                                   "resolved config"),
+                 "run": canonical_json(dict(run), "provenance") if run is not None else None}
         param_texts = tuple(canonical_json(dict(params), f"parameters of point {p}")
                             for p, params in enumerate(points))
         numerics_text = canonical_json(dict(numerics or {}), "numerics")
@@ -172,7 +201,7 @@ class CampaignStore:
         lock = WriterLock(path)
         try:
             return cls._open_locked(path, lock, str(config_text), str(config_hash), param_texts,
-                                    numerics_text, metadata, realisations)
+                                    numerics_text, metadata, realisations, about)
         except BaseException:
             lock.release()
             raise
@@ -180,7 +209,10 @@ class CampaignStore:
     @classmethod
     def _open_locked(cls, path: Path, lock: WriterLock, config_text: str, config_hash: str,
                      param_texts: tuple[str, ...], numerics: str, metadata: Mapping[str, Any],
-                     realisations: int | None) -> Self:
+                     realisations: int | None, about: Mapping[str, Any] | None = None
+                     ) -> Self:
+        about = about or {"bins": (), "resolved_config": "{}", "run": None}
+        runs = (about["run"],) if about["run"] else ()
         with disk_errors(f"remove the temporaries of {path}"):
             remove_temporaries(path)
         if os.path.lexists(path):
@@ -192,9 +224,14 @@ class CampaignStore:
             store._cache = store._scan(verify=True)
             if realisations is not None:
                 store._check_realisations(realisations)
-            if header.config_text != config_text:  # same hash: more realisations, comments
-                store._header = replace(header, config_text=config_text)
-                with disk_errors(f"update the config text of {path}"):
+            _check_bins(path, header, about["bins"])
+            new = replace(header, config_text=config_text,
+                          bins=about["bins"] or header.bins,
+                          resolved_config=about["resolved_config"],
+                          provenance=header.provenance + runs)
+            if new != header:  # same hash: more realisations, comments; this run's provenance
+                store._header = new
+                with disk_errors(f"update the header of {path}"):
                     store._replace_h5(points, failures)
             return store
         journal = Path(str(path) + ".journal")
@@ -205,7 +242,8 @@ class CampaignStore:
         meta = {**default_metadata(), **dict(metadata)}
         header = Header(config_hash=config_hash, config_text=config_text,
                         metadata=canonical_json(meta, "metadata"), params=param_texts,
-                        numerics=numerics)
+                        numerics=numerics, bins=tuple(about["bins"]),
+                        resolved_config=about["resolved_config"], provenance=runs)
         store = cls(path, header, writable=True, lock=lock)
         with disk_errors(f"create the campaign store {path}"):
             store._replace_h5([PointData.empty(t) for t in param_texts], {})
@@ -325,6 +363,33 @@ class CampaignStore:
     def numerics(self) -> dict[str, Any]:
         """The settings that change the numbers bitwise, e.g. ``{"blas_threads": 1}``."""
         return json.loads(self._header.numerics)
+
+    @property
+    def histogram_bins(self) -> list[dict[str, Any]]:
+        """Per point, its histograms' bin descriptions (:mod:`mblkit.campaign.bins`); empty
+        for stores written before format 3."""
+        return [json.loads(t) for t in self._header.bins]
+
+    @property
+    def resolved_config(self) -> dict[str, Any]:
+        """The config with every default filled in, as the last run resolved it ({} before
+        format 3)."""
+        return json.loads(self._header.resolved_config or "{}")
+
+    @property
+    def provenance(self) -> list[dict[str, Any]]:
+        """One entry per run (:mod:`mblkit.campaign.provenance`), oldest first."""
+        return [json.loads(t) for t in self._header.provenance]
+
+    def note_run(self, **fields: Any) -> None:
+        """Add ``fields`` to this run's provenance entry (written at the next consolidation)."""
+        self._require_writable()
+        if not self._header.provenance:
+            return
+        last = {**json.loads(self._header.provenance[-1]), **fields}
+        self._header = replace(self._header, provenance=(
+            *self._header.provenance[:-1], canonical_json(last, "provenance")))
+        self._dirty = True
 
     @property
     def n_points(self) -> int:
@@ -453,7 +518,7 @@ class CampaignStore:
         and listed in :attr:`lost`; everything else is merged."""
         self._require_writable()
         index = self._index()
-        if not index.records and not index.failures:
+        if not index.records and not index.failures and not self._dirty:
             return
         points, merged_failures = self._verify_h5()
         by_point: dict[int, dict[int, Row]] = {}
@@ -472,6 +537,7 @@ class CampaignStore:
                            if i not in stored[p]}
         with disk_errors(f"consolidate the journal into {self._path}"):
             self._replace_h5(points, merged_failures)
+            self._dirty = False
             index.stored = stored
             index.stored_failures = merged_failures
             for key, file in records.items():

@@ -51,7 +51,7 @@ def encode_row(p: int, i: int, row: Row, config_hash: str) -> bytes:
     content.update({f"a{k}": row.arrays[n] for k, n in enumerate(a_names)})
     content.update({f"h{k}": row.histograms[n] for k, n in enumerate(h_names)})
     buffer = io.BytesIO()
-    np.savez(buffer, **content)
+    np.savez(buffer, **content)  # type: ignore[arg-type]
     return buffer.getvalue()
 
 

@@ -28,8 +28,9 @@ from mblkit.campaign.store.errors import StoreError
 from mblkit.campaign.store.records import CATEGORIES, PointData
 
 FORMAT = "mblkit-campaign"
-#: 2: checksums, numerics, resolved point parameters; 1 (read-only): no checksums.
-FORMAT_VERSION = 2
+#: 3: /about (histogram bins, resolved config, provenance); 2: checksums, numerics, resolved
+#: point parameters; 1 (read-only): no checksums. docs/store-format.md.
+FORMAT_VERSION = 3
 
 
 class DamagedStoreError(StoreError):
@@ -48,6 +49,11 @@ class Header:
     params: tuple[str, ...]
     numerics: str = "{}"
     version: int = FORMAT_VERSION
+    #: format 3, /about: per point the JSON of its histograms' bins (mblkit.campaign.bins),
+    #: the resolved config (JSON) and one JSON provenance entry per run
+    bins: tuple[str, ...] = ()
+    resolved_config: str = ""
+    provenance: tuple[str, ...] = ()
 
 
 def h5file(path: Path | IO[bytes], mode: str) -> h5py.File:
@@ -132,6 +138,8 @@ def read_header(path: Path) -> Header:
             )
             if version >= 2 and attr_str(f.attrs.get("header_sha256")) != header_digest(header):
                 raise _damaged(path, "the header (config, metadata or point parameters)", None)
+            if "about" in f:
+                header = replace(header, **read_about(path, f["about"]))
             return header
     except StoreError:
         raise
@@ -168,6 +176,19 @@ def _read(path: Path, d: h5py.Dataset, what: str, point: int | None,
         if attr_str(stored) != digest(values):
             raise _damaged(path, what, point, params)
     return values
+
+
+def read_about(path: Path, g: h5py.Group) -> dict[str, Any]:
+    """The /about group (format 3), checksums verified."""
+
+    def texts(name: str) -> tuple[str, ...]:
+        if name not in g:
+            return ()
+        return tuple(str(t) for t in _read(path, g[name], f"about/{name}", None, strings=True))
+
+    resolved = texts("resolved_config")
+    return {"bins": texts("histogram_bins"), "provenance": texts("provenance"),
+            "resolved_config": resolved[0] if resolved else ""}
 
 
 def read_failures(path: Path, f: h5py.File) -> dict[tuple[int, int], str]:
@@ -233,6 +254,10 @@ def write_h5(handle: IO[bytes], header: Header, points: Sequence[PointData],
                 values = getattr(data, category)
                 for name in sorted(values):
                     put(sub, name, np.asarray(values[name]))
+        about = f.create_group("about")
+        put(about, "histogram_bins", list(header.bins))
+        put(about, "resolved_config", [header.resolved_config])
+        put(about, "provenance", list(header.provenance))
         keys = sorted(failures)
         g = f.create_group("failures")
         put(g, "point", np.array([k[0] for k in keys], dtype=np.int64))

@@ -230,11 +230,12 @@ def merge_rows(data: PointData, rows: Mapping[int, Row], p: int) -> PointData:
         old = data.arrays.get(name, np.empty((0, *shape), dtype=np.dtype(dtype)))
         arrays[name] = np.concatenate([old, np.stack([row.arrays[name] for row in ordered])])[
             order]
-    histograms = {}
+    histograms: dict[str, np.ndarray] = {}
     for name, shape in schema.histograms:
-        total = np.sum([row.histograms[name] for row in ordered], axis=0, dtype=np.int64)
-        old = data.histograms.get(name)
-        histograms[name] = total if old is None else old.astype(np.int64) + total
-        histograms[name] = histograms[name].reshape(shape)
+        total = np.asarray(np.sum([row.histograms[name] for row in ordered], axis=0,
+                                  dtype=np.int64))
+        previous = data.histograms.get(name)
+        merged = total if previous is None else previous.astype(np.int64) + total
+        histograms[name] = merged.reshape(shape)
     return PointData(data.params, realisations[order], [seeds[k] for k in order], scalars,
                       arrays, histograms)
