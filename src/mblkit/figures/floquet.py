@@ -193,8 +193,11 @@ def estimate_zeta(data: ResonanceData, point: ResonancePoint,
                   window: tuple[float, float] | None = None) -> ZetaEstimate:
     """zeta/zeta_c at ``point`` from the p_Omega tail, in the window :func:`omega_fit_window`
     chooses, or in ``window`` if given (then ``.window``, the evidence, is None)."""
-    chosen = omega_fit_window(data, point) if window is None else None
-    lo, hi = (chosen.lo, chosen.hi) if chosen is not None else window
+    chosen = None
+    if window is None:
+        chosen = omega_fit_window(data, point)
+        window = (chosen.lo, chosen.hi)
+    lo, hi = window
     fit = fit_power_law_with_edges(point.counts["omega"], data.bins.omega, (lo, hi),
                                    edge_decades=OMEGA_EDGE_DECADES)
     return ZetaEstimate(point.L, point.J, point.n, partner_of(data, point).L, chosen, fit)
@@ -213,7 +216,8 @@ def zeta_estimates(data: ResonanceData) -> tuple[list[ZetaEstimate], list[str]]:
     return estimates, failures
 
 
-def format_zeta_table(estimates: list[ZetaEstimate], failures: list[str] = ()) -> str:
+def format_zeta_table(estimates: list[ZetaEstimate], failures: tuple[str, ...] | list[str] = ()
+                      ) -> str:
     """The zeta/zeta_c table: window, value, statistical and systematic errors, the tests."""
     lines = ["zeta/zeta_c from the p_Omega tail (resonant-energy-scales-floquet.txt Eq. 5); "
              f"window rule {OMEGA_WINDOW_RULE}, edges moved by +-{OMEGA_EDGE_DECADES} decades",

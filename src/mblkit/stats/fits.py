@@ -97,11 +97,11 @@ def fit_power_law(counts: np.ndarray, bins: LogBins, window: tuple[float, float]
     error = np.nan
     if n > 1 and n_boot > 1:
         rng = np.random.default_rng(seed)
-        boot = []
+        slopes = []
         for _ in range(n_boot):
             resampled = counts[rng.integers(0, n, n)].sum(axis=0)
-            boot.append(_fit(resampled, resampled.sum(), bins, inside)[0])
-        boot = np.asarray(boot)
+            slopes.append(_fit(resampled, resampled.sum(), bins, inside)[0])
+        boot = np.asarray(slopes)
         error = float(np.std(boot[np.isfinite(boot)], ddof=1))
     return PowerLawFit(slope, error, amplitude, float(lo), float(hi), used, n)
 
@@ -189,7 +189,7 @@ def local_exponents(counts: np.ndarray, bins: LogBins, block_decades: float = 0.
     width = max(3, round(block_decades * _bins_per_decade(bins)))
     sums = _bootstrap_sums(counts, n_boot, seed)
     starts = np.arange(0, bins.bins - width + 1)
-    slopes = np.array([_block_slopes(sums, bins, i, i + width) for i in starts])
+    slopes = np.array([_block_slopes(sums, bins, int(i), int(i) + width) for i in starts])
     edges = bins.edges
     lo, hi = edges[starts], edges[starts + width]
     error = np.array([_spread(row[1:]) for row in slopes])
@@ -251,7 +251,7 @@ def select_power_law_window(counts: np.ndarray, bins: LogBins, partner: np.ndarr
     if counts.shape[0] < 2:
         raise ValueError(f"{counts.shape[0]} realisation(s): the tests need bootstrap errors "
                          f"over at least two")
-    for name, value, ok in (("block_decades", block_decades, block_decades > 0),
+    for name, value, allowed in (("block_decades", block_decades, block_decades > 0),
                             ("min_decades", min_decades, min_decades > 0),
                             ("alpha", alpha, 0 < alpha < 1),
                             ("min_count", min_count, min_count >= 1),
@@ -260,7 +260,7 @@ def select_power_law_window(counts: np.ndarray, bins: LogBins, partner: np.ndarr
                             ("scale", scale, scale > 0),
                             ("partner_scale", partner_scale, partner_scale > 0),
                             ("n_boot", n_boot, n_boot >= 2)):
-        if not ok:
+        if not allowed:
             raise ValueError(f"{name}={value!r} is not allowed")
     per_decade = _bins_per_decade(bins)
     width = max(3, round(block_decades * per_decade))
@@ -275,11 +275,12 @@ def select_power_law_window(counts: np.ndarray, bins: LogBins, partner: np.ndarr
         valid &= psums[0, 1:-1] >= min_count
     nblocks = bins.bins // width
     starts = width * np.arange(nblocks)
-    ok = np.array([valid[i:i + width].all() for i in starts])
-    slope = np.array([_block_slopes(sums, bins, i, i + width) for i in starts])
+    grid = [int(i) for i in starts]
+    ok = np.array([valid[i:i + width].all() for i in grid])
+    slope = np.array([_block_slopes(sums, bins, i, i + width) for i in grid])
     s_val = slope[:, 0]
     s_err = np.hypot(np.fmax([_spread(row[1:]) for row in slope],
-                             [_poisson_slope_error(sums[0], bins, i, i + width) for i in starts]),
+                             [_poisson_slope_error(sums[0], bins, i, i + width) for i in grid]),
                      flatness_tolerance)
     r_val = r_err = np.full(nblocks, np.nan)
     if partner is not None:
