@@ -16,8 +16,11 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 __all__ = ["__version__", "open"]
 
 
-def open(store):
-    """The campaign store at ``store`` as an xarray Dataset (see mblkit.campaign.results)."""
+def open(store, per_realisation: bool = False):
+    """The campaign store at ``store`` as a tidy xarray Dataset: grid parameters as
+    coordinates, means and standard errors, per-site arrays, histograms with their stored bins;
+    ``per_realisation=True``: every realisation along a ``realisation`` dimension
+    (:func:`mblkit.campaign.results.open_results`)."""
     from mblkit.campaign.results import open_results
 
-    return open_results(store)
+    return open_results(store, per_realisation=per_realisation)

@@ -48,10 +48,14 @@ def dump_store(path: Path) -> dict:
 
 
 def assert_same_store(a: Path, b: Path,
-                      ignore: tuple[str, ...] = ("@config", "@header_sha256")) -> None:
-    """Every number equal; by default the config text (which names the output file) and the
-    header checksum that covers it may differ, its hash of everything that determines the
-    results may not."""
+                      ignore: tuple[str, ...] = ("@config", "@header_sha256",
+                                                 "about/resolved_config",
+                                                 "about/resolved_config@sha256",
+                                                 "about/provenance", "about/provenance@sha256")
+                      ) -> None:
+    """Every number equal; by default the config text (which names the output file), its
+    resolved form, the header checksum that covers it and the runs' provenance (times, hosts,
+    workers) may differ, its hash of everything that determines the results may not."""
     da, db = dump_store(a), dump_store(b)
     keys = sorted(k for k in set(da) | set(db) if not any(k.endswith(i) for i in ignore))
     assert sorted(k for k in da if k in keys) == sorted(k for k in db if k in keys)

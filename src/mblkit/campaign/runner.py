@@ -105,10 +105,19 @@ def run_campaign(config: CampaignConfig, config_text: str, store_path: Path,
     start = time.perf_counter()
     n_points, n_real = len(params), config.realisations
     biggest = max(point_memory(config, pt) for pt in points)
+    from mblkit.campaign.bins import histogram_bins
+    from mblkit.campaign.provenance import now, run_entry
+
+    resolved = {**config.model_dump(mode="json"),
+                "points": [{"params": pr, "n_up": pt.n_up} for pr, pt in zip(params, points,
+                                                                           strict=True)]}
     with CampaignStore.open(store_path, config_text, chash, params,
                             {"versions": library_versions(), "name": config.name},
                             numerics={"blas_threads": blas_threads},
-                            realisations=n_real) as store:
+                            realisations=n_real,
+                            bins=[histogram_bins(config, pt) for pt in points],
+                            resolved_config=resolved,
+                            run=run_entry(executor, blas_threads)) as store:
         completed = [store.completed(p) for p in range(n_points)]
         total = n_points * n_real
         n_todo = total - sum(len(done) for done in completed)
@@ -119,6 +128,7 @@ def run_campaign(config: CampaignConfig, config_text: str, store_path: Path,
             progress(done, total, len(still_failed))
         n_workers = plan_workers(workers, biggest, available_memory(), blas_threads)
         n_workers = min(n_workers, max(1, n_todo))
+        store.note_run(workers=n_workers, to_compute=n_todo)
         if executor == "dask":
             pool: Any = DaskExecutor(scheduler, n_workers, blas_threads, security=security,
                                      dashboard=dashboard, notice=notice)
@@ -147,5 +157,6 @@ def run_campaign(config: CampaignConfig, config_text: str, store_path: Path,
                     last = time.monotonic()
         finally:
             pool.close()
+            store.note_run(ended=now(), computed=done - (total - n_todo), failed=failed_now)
     return RunReport(n_todo - failed_now, failed_now, total - n_todo, n_workers,
                      time.perf_counter() - start, len(store.lost))
