@@ -330,3 +330,12 @@ def test_a_k_that_splits_equidistant_levels_is_refused():
     assert s.window[0] < -2 and s.window[1] > 2
     with pytest.raises(VerificationError, match="nearest are not defined"):
         eigh_interior(H, k=3, target=0.0, method="superlu")
+
+
+def test_eigenvalue_only_defect_at_the_centre_is_caught_by_the_trace(rng, monkeypatch):
+    """The eigenvalue nearest 0 off by 1e-7: Tr H^2 barely sees it (2 |E| d), Tr H must."""
+    a = goe(rng)
+    centre = int(np.argmin(np.abs(np.linalg.eigvalsh(a))))
+    patch_eigh(monkeypatch, lambda w, _: w + 1e-7 * (np.arange(w.size) == centre))
+    with pytest.raises(VerificationError, match="residual"):
+        eigh(a, vectors=False)
