@@ -164,7 +164,7 @@ def test_store_describes_itself(store):
     assert run["started"] <= run["ended"] and run["host"]
     assert isinstance(run["blas"], list) and all("num_threads" in b for b in run["blas"])
     with h5py.File(store) as f:
-        assert f.attrs["format_version"] == 3 and "about/histogram_bins" in f
+        assert f.attrs["format_version"] == 4 and "about/histogram_bins" in f
 
 
 def test_resume_appends_provenance_and_refuses_other_bins(tmp_path, monkeypatch):
@@ -217,3 +217,37 @@ def test_stores_of_the_previous_formats_are_read(version):
     for fields, r in zip(res.arrays["disorder"], res.scalars["gap_ratio"], strict=True):
         e = eigh(model.hamiltonian(fields, 3)).energies
         assert mean_gap_ratio(e, 0.5) == pytest.approx(r, abs=1e-12)
+
+
+def test_floquet_and_scheme_bins_describe_the_stored_counts(tiny_config, monkeypatch):
+    """Every histogram a worker writes has its bins in the store, with the stored shape; the
+    Floquet figures read the stored bins even when today's defaults differ."""
+    from store_compare import TINY_FLOQUET, TINY_SCHEME
+
+    from mblkit.campaign import bins as bins_module
+    from mblkit.figures import floquet
+
+    for template in (TINY_FLOQUET, TINY_SCHEME):
+        path = tiny_config(f"b{len(template)}", 1, template)
+        cfg, text = load_config(path)
+        run_campaign(cfg, text, output_path(cfg, path), workers=1)
+        st = CampaignStore.read(output_path(cfg, path))
+        for p in range(st.n_points):
+            described = st.histogram_bins[p]
+            stored = st.load_point(p).histograms
+            assert set(stored) <= set(described)
+            for name, counts in stored.items():
+                assert counts.shape == bins_module.counts_shape(described[name]), name
+        ds = mblkit.open(st.path)
+        if "res_omega" in described:
+            assert described["res_omega"]["bins"] == 65 and described["res_omega"]["lo"] == 1e-12
+            assert np.isnan(ds.res_omega_centre.values[[0, -1]]).all()  # under/overflow
+            np.testing.assert_allclose(ds.res_omega_lower.values[1:-1],
+                                       np.logspace(-12, 1, 66)[:-1])
+            wanted = floquet.load_resonances(st.path).bins
+            monkeypatch.setattr(floquet, "resonance_bins",
+                                lambda spec: pytest.fail("bins rebuilt from the config"))
+            got = floquet.load_resonances(st.path).bins
+            assert got == wanted and got.omega.bins == 65
+        else:
+            assert ds.spot_size_lower.values[0] == 1 and ds.sizes["spot_size_bin"] == 30

@@ -17,6 +17,7 @@ measured site). ``edges`` are those the worker's ``np.histogram`` / ``LogBins`` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -114,3 +115,51 @@ def counts_shape(description: dict) -> tuple[int, ...]:
     n = int(description["bins"]) + (2 if description["flow"] else 0)
     rows = description.get("rows")
     return (len(rows["values"]), n) if rows else (n,)
+
+
+def stored(store: Any, name: str) -> dict | None:
+    """The bins of histogram (or binned array) ``name`` as the store recorded them, shared by
+    every point; None for a store written before format 3 (which records none). Points on
+    different bins are a ValueError (no single set of bins describes them)."""
+    descriptions = [b[name] for b in store.histogram_bins if name in b]
+    if not descriptions:
+        return None
+    first = descriptions[0]
+    if any(d["edges"] != first["edges"] or d["flow"] != first["flow"] for d in descriptions):
+        raise ValueError(f"{store.path}: histogram {name!r} has different bins at different "
+                         "points; read it point by point (CampaignStore.histogram_bins)")
+    return first
+
+
+def stored_log_bins(store: Any, name: str, fallback: Callable[[], Any] | None = None) -> Any:
+    """The :class:`~mblkit.histograms.LogBins` of ``name`` the worker used, from the store;
+    ``fallback()`` (bins rebuilt from the config) is called only for stores before format 3."""
+    from mblkit.histograms import LogBins
+
+    d = stored(store, name)
+    if d is None:
+        return fallback() if fallback is not None else None
+    if d["kind"] != "log":
+        raise ValueError(f"{store.path}: histogram {name!r} has {d['kind']} bins, not log bins")
+    bins = LogBins(d["lo"], d["hi"], d["bins"])
+    if not np.array_equal(bins.edges, np.asarray(d["edges"])):
+        raise ValueError(f"{store.path}: the stored edges of {name!r} are not LogBins("
+                         f"{d['lo']}, {d['hi']}, {d['bins']})'s")
+    return bins
+
+
+def stored_resonance_bins(store: Any, fallback: Callable[[], Any]) -> Any:
+    """The :class:`~mblkit.observables.resonances.ResonanceBins` of a Floquet store's
+    "resonances" observable, from the store (``fallback()`` for stores before format 3)."""
+    from mblkit.observables.resonances import ResonanceBins
+
+    names = ("omega", "z", "depolarisation", "x", "chi", "kappa")
+    if stored(store, "res_omega") is None:
+        return fallback()
+    windows = []
+    k = 0
+    while (d := stored(store, f"res_omega_window{k}")) is not None:
+        windows = windows[:-1] + list(d["window"]) if windows else list(d["window"])
+        k += 1
+    return ResonanceBins(**{n: stored_log_bins(store, f"res_{n}") for n in names},
+                         windows=tuple(windows))

@@ -195,7 +195,8 @@ def _averages(ld: _Loaded) -> tuple[dict, dict]:
         if any(a is not None and not np.issubdtype(a.dtype, np.number) for a in per):
             continue
         means = _pad([a.mean(axis=0) if a is not None else None for a in per], np.nan)
-        sems = _pad([_sem(a.astype(float)) if a is not None else None for a in per], np.nan)
+        sems = _pad([_sem(a if np.iscomplexobj(a) else a.astype(float)) if a is not None
+                     else None for a in per], np.nan)
         if means is None or sems is None:
             continue
         dims = [*axes, *_array_dims(name, means.ndim - 1)]

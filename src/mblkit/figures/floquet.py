@@ -121,7 +121,9 @@ def load_resonances(path: str | Path) -> ResonanceData:
                for k, v in res.scalars.items()}
         points.append(ResonancePoint(int(res.params["L"]), float(res.params["J"]), n, hist,
                                      counts, mean, sem))
-    return ResonanceData(resonance_bins(specs[0]), points)
+    from mblkit.campaign.bins import stored_resonance_bins  # the worker's, not today's
+
+    return ResonanceData(stored_resonance_bins(store, lambda: resonance_bins(specs[0])), points)
 
 
 def zeta_ratio_from_slope(slope: float) -> float:

@@ -101,8 +101,13 @@ def load_probe(path: str | Path) -> ProbeData:
         raise ValueError(f"{path} holds model {config.model.name!r}, not a probe model "
                          f"{sorted(MODELS)}")
     specs = {s.name: s for s in config.observables}
-    omega_bins = log_bins(specs["spectral"])["omega"] if "spectral" in specs else None
-    v_bins = log_bins(specs["matrix_elements"])["v"] if "matrix_elements" in specs else None
+    from mblkit.campaign.bins import stored_log_bins  # the worker's bins, not today's
+
+    omega_bins = (stored_log_bins(store, "s_weights",
+                                  lambda: log_bins(specs["spectral"])["omega"])
+                  if "spectral" in specs else None)
+    v_bins = (stored_log_bins(store, "v", lambda: log_bins(specs["matrix_elements"])["v"])
+              if "matrix_elements" in specs else None)
     axes = [k for k in config.model.grid if k != "L"]
     points = []
     for p in range(store.n_points):
