@@ -141,8 +141,8 @@ def partner_of(data: ResonanceData, point: ResonancePoint) -> ResonancePoint:
     larger = [p for p in others if p.L > point.L]
     if larger:
         return larger[0]
-    raise ValueError(f"J = {point.J}: the p_Omega window needs a second size with at least two "
-                     f"realisations (sizes here: {[p.L for p in data.at(point.J)]})")
+    raise ValueError(f"the p_Omega window needs a second size with at least two realisations "
+                     f"at J = {point.J} (sizes there: {[p.L for p in data.at(point.J)]})")
 
 
 def omega_fit_window(data: ResonanceData, point: ResonancePoint, **rule) -> PowerLawWindow:
