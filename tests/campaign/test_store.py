@@ -162,7 +162,7 @@ def test_round_trip_is_independent_of_commit_order_and_consolidations(tmp_path):
     for p in range(2):
         check_point(store.load_point(p), p, range(REALISATIONS))
     with h5py.File(path, "r") as f:
-        assert f.attrs["format"] == "mblkit-campaign" and f.attrs["format_version"] == 3
+        assert f.attrs["format"] == "mblkit-campaign" and f.attrs["format_version"] == 4
         assert f["points/p00001/arrays/polarisation"].shape == (REALISATIONS, 4)
         assert f["points/p00000/histograms/log_g"].dtype == np.int64
 

@@ -271,15 +271,15 @@ sites = "all"
 def test_bubble_campaign_stores_the_realisation_and_purities(tmp_path):
     from mblkit.campaign.config import parse_config
     from mblkit.campaign.runner import run_campaign
-    from mblkit.campaign.seeding import realisation_rng
+    from mblkit.campaign.seeding import point_key, realisation_rng
     from mblkit.campaign.store import CampaignStore
-    from mblkit.campaign.tasks import run_realisation
+    from mblkit.campaign.tasks import Point, resolved_params, run_realisation
 
     text = BUBBLE_CAMPAIGN.format(output="b.h5", sector="")
     cfg = parse_config(text)
     record = run_realisation(cfg, 0, 1)
     model = BubbleChain(L=8, W=2.0, n_goe=3, g=1.0)
-    r = model.sample(realisation_rng(3, 0, 1))
+    r = model.sample(realisation_rng(3, point_key(resolved_params(Point(model))), 1))
     assert all(np.array_equal(record["arrays"][key], value)
                for key, value in r.arrays().items())
     spec = eigh_interior(model.hamiltonian(r), k=12)

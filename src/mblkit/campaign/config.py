@@ -3,12 +3,12 @@
 Example (``examples/demo.toml``)::
 
     name = "xxz-demo"
-    seed = 2026                 # SeedSequence(seed, spawn_key=(point, realisation))
+    seed = 2026                 # SeedSequence(seed, spawn_key=(point key, realisation))
     realisations = 30           # per parameter point
     output = "out/xxz-demo.h5"  # relative paths are relative to the config file
 
     [model]
-    name = "xxz"                # one of mblkit.campaign.tasks.MODELS
+    name = "xxz"                # a built-in model, "spin-chain", or "package.module:Name"
     params = { J = 1.0, delta = 1.0, boundary = "open" }
     grid = { L = [8, 10, 12], W = [0.5, 1.0, 2.0, 4.0] }   # Cartesian product, L varies slowest
 
@@ -37,8 +37,10 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     StrictBool,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
@@ -88,11 +90,37 @@ class ModelSpec(_Strict):
         return self
 
 
+class EnergyDensity(_Strict):
+    """``solver.target = { energy_density = eps }``: eps = (E - E_min) / (E_max - E_min) in
+    [0, 1], resolved per realisation (:func:`mblkit.models.targets.energy_at_density`)."""
+
+    energy_density: Float
+
+    @field_validator("energy_density")
+    @classmethod
+    def _in_unit_interval(cls, value: float) -> float:
+        from mblkit.models.targets import check_energy_density
+
+        return check_energy_density(value, "solver.target.energy_density")
+
+
+def _target_kind(value: Any) -> str:
+    return "density" if isinstance(value, dict | EnergyDensity) else "absolute"
+
+
+#: solver.target: an absolute energy (a number), or { energy_density = eps }
+Target = Annotated[Annotated[Float, Tag("absolute")] | Annotated[EnergyDensity, Tag("density")],
+                   Discriminator(_target_kind)]
+
+
 class SolverSpec(_Strict):
     method: Literal["full", "interior"] = "full"
     sector: Literal["half", "full"] | Int | None = None
     k: Int = Field(default=50, ge=1)
-    target: Float | None = None
+    #: an absolute energy, or { energy_density = eps } resolved per realisation
+    target: Target | None = None
+    #: keep each realisation's solved energies as the array "energies" (off: they are reduced)
+    store_energies: StrictBool = False
 
     @model_validator(mode="after")
     def _interior_options(self) -> SolverSpec:
@@ -113,6 +141,8 @@ class ObservableSpec(_Strict):
     log_bins: dict[str, tuple[Float, Float, Int]] = Field(default_factory=dict)
     windows: list[Float] | None = None
     three_level: StrictBool = True
+    # plugin observables ("package.module:function"): their own options, passed as spec.options
+    options: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("sites")
     @classmethod

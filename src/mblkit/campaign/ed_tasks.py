@@ -1,12 +1,28 @@
-"""Task kind of Hamiltonian models: full or interior ED, then eigenstate observables."""
+"""Task kind of Hamiltonian models: full or interior ED, then eigenstate observables.
+
+Models: the built-in ones (:data:`MODELS`: "xxz", "o3", "bubble", and "spin-chain", the chain
+written as terms in the config, :class:`mblkit.models.SpinChain`), and any plugin class that
+satisfies the Hamiltonian protocol of :mod:`mblkit.models.protocol`. For a protocol model the
+sector is "half" by default exactly when ``model.conserves_sz``, the basis is
+``model.basis(n_up)``, the arithmetic is float64 where ``model.is_real`` says so (else complex128,
+also for the memory estimate), and the realisation is stored as the arrays ``disorder.<name>``
+(:func:`mblkit.campaign.plugins.disorder_arrays`).
+
+Solver target: ``solver.target`` is an absolute energy, or ``{ energy_density = eps }``, resolved
+per realisation as E_min + eps (E_max - E_min) (:func:`mblkit.models.targets.energy_at_density`;
+the record then holds the scalars ``target_energy``, ``E_min`` and ``E_max``).
+``solver.store_energies = true`` keeps the solved energies as the array ``energies``.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from mblkit.campaign.config import CampaignConfig, ConfigError, ObservableSpec
-from mblkit.campaign.tasks import Point, TaskKind, sites_of
-from mblkit.models import BubbleChain, BubbleRealisation, O3HeisenbergChain, XXZChain
+from mblkit.campaign.config import CampaignConfig, ConfigError, EnergyDensity, ObservableSpec
+from mblkit.campaign.plugins import disorder_arrays, measure, observable_function
+from mblkit.campaign.registry import Point, TaskKind, register, sites_of
+from mblkit.models import BubbleChain, BubbleRealisation, O3HeisenbergChain, SpinChain, XXZChain
+from mblkit.models.targets import energy_at_density, extremal_energies
 from mblkit.observables import (
     gap_ratio,
     half_chain_entropy,
@@ -18,24 +34,45 @@ from mblkit.solvers import Spectrum, dense_memory, eigh, eigh_interior, pardiso_
 from mblkit.solvers.interior import PARDISO_MIN_DIM
 from mblkit.spins import SpinBasis
 
-MODELS: dict[str, type] = {"xxz": XXZChain, "o3": O3HeisenbergChain, "bubble": BubbleChain}
+MODELS: dict[str, type] = {"xxz": XXZChain, "o3": O3HeisenbergChain, "bubble": BubbleChain,
+                           "spin-chain": SpinChain}
+#: built-in models that predate the protocol's conserves_sz
 U1_MODELS = (XXZChain, BubbleChain)
+_LEGACY = (XXZChain, O3HeisenbergChain)
+
+
+def conserves_sz(model) -> bool:
+    """Whether H keeps the number of up spins: the protocol's ``conserves_sz``, or for the
+    built-in models that predate it, membership of :data:`U1_MODELS`."""
+    return bool(getattr(model, "conserves_sz", isinstance(model, U1_MODELS)))
 
 
 def basis_of(point: Point) -> SpinBasis:
-    if isinstance(point.model, BubbleChain):  # chain sector (x) bubble
-        return point.model.basis(point.n_up)
-    return SpinBasis(point.model.L, point.n_up)
+    """The space H acts on: the model's own ``basis(n_up)`` (the bubble's chain sector (x)
+    bubble, the Quantum Sun's dot (x) outer spins, any protocol model), else the chain's."""
+    if isinstance(point.model, _LEGACY):
+        return SpinBasis(point.model.L, point.n_up)
+    return point.model.basis(point.n_up)
+
+
+def is_real(model) -> bool:
+    """float64 arithmetic: the model's ``is_real`` where it says; the built-ins XXZ and bubble
+    are real, O(3) is complex; a plugin that does not say is taken as complex."""
+    if isinstance(model, O3HeisenbergChain):
+        return False
+    if isinstance(model, U1_MODELS):
+        return True
+    return bool(getattr(model, "is_real", False))
 
 
 def prepare(config: CampaignConfig, model, index: int) -> Point:
     """Resolve solver.sector: "half" (default for U(1) models), "full", or an integer n_up."""
     sector = config.solver.sector
     if sector is None:
-        sector = "half" if isinstance(model, U1_MODELS) else "full"
+        sector = "half" if conserves_sz(model) else "full"
     if sector == "full":
         return Point(model, None)
-    if not isinstance(model, U1_MODELS):
+    if not conserves_sz(model):
         raise ConfigError(f"solver.sector = {sector!r} is not allowed for model "
                           f"{config.model.name!r} (no U(1) symmetry): use 'full'")
     if sector == "half":
@@ -80,8 +117,7 @@ def memory(config: CampaignConfig, point: Point) -> int:
     * SuperLU: 30 dim^1.5 complex numbers (measured 0.35 GB at 12 870, 4.2 GB at 48 620).
     """
     dim = basis_of(point).dim
-    dtype = np.dtype(np.complex128 if isinstance(point.model, O3HeisenbergChain) else
-                     np.float64)
+    dtype = np.dtype(np.float64 if is_real(point.model) else np.complex128)
     if config.solver.method == "full":
         return dense_memory(dim, dtype)
     if dtype == np.float64 and dim >= PARDISO_MIN_DIM and pardiso_available():
@@ -99,7 +135,8 @@ def _vectors(spectrum: Spectrum) -> np.ndarray:
     return spectrum.vectors
 
 
-def obs_gap_ratio(spec: ObservableSpec, spectrum: Spectrum, point: Point) -> dict:
+def obs_gap_ratio(spec: ObservableSpec, spectrum: Spectrum, point: Point,
+                  realisation: object = None) -> dict:
     """Mean gap ratio over the central fraction, and a histogram of r on [0, 1]."""
     window = spectrum.energies[_central(len(spectrum), spec.fraction)]
     counts, _ = np.histogram(gap_ratio(window), bins=spec.bins, range=(0.0, 1.0))
@@ -107,7 +144,8 @@ def obs_gap_ratio(spec: ObservableSpec, spectrum: Spectrum, point: Point) -> dic
             "histograms": {"gap_ratio": counts.astype(np.int64)}}
 
 
-def obs_purity(spec: ObservableSpec, spectrum: Spectrum, point: Point) -> dict:
+def obs_purity(spec: ObservableSpec, spectrum: Spectrum, point: Point,
+               realisation: object = None) -> dict:
     """Single-site purity gamma_i = Tr rho_i^2 of the central fraction of eigenstates at the
     selected sites; in a U(1) sector 2 <S^z_i>^2 + 1/2 (``ergodic-bubble-inclusions.txt`` Eq. 5).
 
@@ -125,7 +163,8 @@ def obs_purity(spec: ObservableSpec, spectrum: Spectrum, point: Point) -> dict:
             "histograms": {"purity": counts.astype(np.int64)}}
 
 
-def obs_magnetisation(spec: ObservableSpec, spectrum: Spectrum, point: Point) -> dict:
+def obs_magnetisation(spec: ObservableSpec, spectrum: Spectrum, point: Point,
+                      realisation: object = None) -> dict:
     """Histogram of <n|S^z_i|n> (S^z = sigma^z / 2, range [-1/2, 1/2]) over the central
     fraction of eigenstates, one row per selected site: counts of shape (sites, bins)
     (``ergodic-bubble-inclusions.txt`` SM B, Fig. 7, which plots sigma^z = 2 S^z)."""
@@ -136,7 +175,8 @@ def obs_magnetisation(spec: ObservableSpec, spectrum: Spectrum, point: Point) ->
     return {"histograms": {"magnetisation": counts.astype(np.int64)}}
 
 
-def obs_entanglement(spec: ObservableSpec, spectrum: Spectrum, point: Point) -> dict:
+def obs_entanglement(spec: ObservableSpec, spectrum: Spectrum, point: Point,
+                     realisation: object = None) -> dict:
     """Half-chain von Neumann entropy averaged over the central fraction of eigenstates."""
     vectors = _vectors(spectrum)[:, _central(len(spectrum), spec.fraction)]
     entropy = half_chain_entropy(vectors, basis_of(point))
@@ -147,20 +187,42 @@ OBSERVABLES = {"gap_ratio": obs_gap_ratio, "purity": obs_purity,
                "magnetisation": obs_magnetisation, "entanglement": obs_entanglement}
 
 
+def levels(config: CampaignConfig, point: Point) -> int:
+    """The number of energies one realisation solves: k (interior) or the dimension."""
+    return config.solver.k if config.solver.method == "interior" else basis_of(point).dim
+
+
+def _stored_disorder(model, disorder) -> dict[str, np.ndarray]:
+    """The built-ins' arrays as before ("disorder", the bubble's fields); protocol models'
+    realisations as ``disorder.<name>``."""
+    if isinstance(disorder, BubbleRealisation):
+        return disorder.arrays()
+    if isinstance(model, _LEGACY):
+        return {"disorder": np.asarray(disorder)}
+    return disorder_arrays(disorder)
+
+
 def run(config: CampaignConfig, point: Point, rng: np.random.Generator) -> dict:
     disorder = point.model.sample(rng)
     H = (point.model.hamiltonian(disorder, point.n_up) if point.n_up is not None
          else point.model.hamiltonian(disorder))
+    scalars: dict[str, float] = {}
     if config.solver.method == "full":
         spectrum = eigh(H)
     else:
-        spectrum = eigh_interior(H, k=config.solver.k, target=config.solver.target)
-    arrays = (disorder.arrays() if isinstance(disorder, BubbleRealisation)
-              else {"disorder": np.asarray(disorder)})
-    record: dict = {"scalars": {}, "arrays": arrays, "histograms": {}}
+        target = config.solver.target
+        if isinstance(target, EnergyDensity):
+            e_min, e_max = extremal_energies(H)
+            target = energy_at_density(H, target.energy_density, bounds=(e_min, e_max))
+            scalars.update({"target_energy": target, "E_min": e_min, "E_max": e_max})
+        spectrum = eigh_interior(H, k=config.solver.k, target=target)
+    record: dict = {"scalars": scalars, "arrays": _stored_disorder(point.model, disorder),
+                    "histograms": {}}
+    if config.solver.store_energies:
+        record["arrays"]["energies"] = np.asarray(spectrum.energies, dtype=np.float64)
     for spec in config.observables:
-        for kind, values in OBSERVABLES[spec.name](spec, spectrum, point).items():
-            record[kind].update(values)
+        fn = observable_function(spec, OBSERVABLES, config.model.name)
+        measure(record, spec, fn, spectrum, point, disorder, spec.name not in OBSERVABLES)
     record["scalars"]["max_residual"] = spectrum.max_residual
     return record
 
@@ -171,5 +233,6 @@ OPTIONS = {"gap_ratio": frozenset({"fraction", "bins"}),
            "magnetisation": frozenset({"fraction", "sites", "bins"}),
            "entanglement": frozenset({"fraction"})}
 
-KIND = TaskKind("hamiltonian", MODELS, OBSERVABLES, True, prepare, check, memory, run,
-                options=OPTIONS)
+KIND = register(TaskKind("hamiltonian", MODELS, OBSERVABLES, True, prepare, check, memory, run,
+                         options=OPTIONS, protocol="hamiltonian", plugin_observables=True,
+                         levels=levels))

@@ -1,13 +1,18 @@
 """Task kind of Floquet models: the dense unitary, its verified eigendecomposition, then the
 quasienergy gap ratio and the resonance statistics of local field operators
-(``resonant-energy-scales-floquet.txt``, :mod:`mblkit.observables.resonances`)."""
+(``resonant-energy-scales-floquet.txt``, :mod:`mblkit.observables.resonances`).
+
+Plugin classes that satisfy the Floquet protocol of :mod:`mblkit.models.protocol` run here too;
+their realisations are stored as the arrays ``disorder.<name>``, and plugin observables
+(``"package.module:function"``) take the same four arguments as the built-in ones."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from mblkit.campaign.config import CampaignConfig, ConfigError, ObservableSpec
-from mblkit.campaign.tasks import Point, TaskKind, sites_of
+from mblkit.campaign.plugins import disorder_arrays, measure, observable_function
+from mblkit.campaign.registry import Point, TaskKind, register, sites_of
 from mblkit.models import BrickworkCircuit, O3FloquetChain
 from mblkit.observables.levels import quasienergy_gap_ratio
 from mblkit.observables.resonances import DEFAULT_BINS, OMEGA_WINDOWS, ResonanceBins
@@ -118,13 +123,15 @@ def run(config: CampaignConfig, point: Point, rng: np.random.Generator) -> dict:
     del U
     if isinstance(model, BrickworkCircuit):
         disorder = {"u": realisation.u, "v": realisation.v, "fields": model.fields(realisation)}
-    else:
+    elif isinstance(model, O3FloquetChain):
         disorder = {"disorder": np.asarray(realisation)}
+    else:
+        disorder = disorder_arrays(realisation)
     record: dict = {"scalars": {"max_residual": spectrum.max_residual}, "arrays": disorder,
                     "histograms": {}}
     for spec in config.observables:
-        for kind, values in OBSERVABLES[spec.name](spec, spectrum, point, realisation).items():
-            record[kind].update(values)
+        fn = observable_function(spec, OBSERVABLES, config.model.name)
+        measure(record, spec, fn, spectrum, point, realisation, spec.name not in OBSERVABLES)
     return record
 
 
@@ -132,5 +139,5 @@ def run(config: CampaignConfig, point: Point, rng: np.random.Generator) -> dict:
 OPTIONS = {"gap_ratio": frozenset({"bins"}),
            "resonances": frozenset({"sites", "log_bins", "windows", "three_level"})}
 
-KIND = TaskKind("floquet", MODELS, OBSERVABLES, True, prepare, check, memory, run,
-                options=OPTIONS)
+KIND = register(TaskKind("floquet", MODELS, OBSERVABLES, True, prepare, check, memory, run,
+                         options=OPTIONS, protocol="floquet", plugin_observables=True))

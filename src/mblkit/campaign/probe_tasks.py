@@ -44,7 +44,7 @@ from functools import cached_property
 import numpy as np
 
 from mblkit.campaign.config import CampaignConfig, ConfigError, ObservableSpec
-from mblkit.campaign.tasks import Point, TaskKind
+from mblkit.campaign.registry import Point, TaskKind, register
 from mblkit.models.probe import ProbeFloquetChain, ProbeStaticChain
 from mblkit.observables.spectral import (
     DEFAULT_OMEGA_BINS,
@@ -211,5 +211,5 @@ def run(config: CampaignConfig, point: Point, rng: np.random.Generator) -> dict:
 OPTIONS = {"spectral": frozenset({"log_bins"}),
            "matrix_elements": frozenset({"fraction", "log_bins"})}
 
-KIND = TaskKind("probe", MODELS, OBSERVABLES, True, prepare, check, memory, run,
-                options=OPTIONS)
+KIND = register(TaskKind("probe", MODELS, OBSERVABLES, True, prepare, check, memory, run,
+                         options=OPTIONS))

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mblkit import __version__
-from mblkit.campaign.config import CampaignConfig
+from mblkit.campaign.config import CampaignConfig, ConfigError, parse_config
 from mblkit.campaign.executors import (
     DaskExecutor,
     LocalPoolExecutor,
@@ -27,7 +27,15 @@ from mblkit.campaign.executors import (
     plan_workers,
 )
 from mblkit.campaign.store import CampaignStore, StoreError
-from mblkit.campaign.tasks import campaign_identity, point_memory, run_realisation, validate
+from mblkit.campaign.tasks import (
+    Point,
+    campaign_identity,
+    grid_identity,
+    point_memory,
+    run_realisation,
+    storage_note,
+    validate,
+)
 from mblkit.memory import available_memory
 
 EXECUTORS = ("local", "dask")
@@ -72,6 +80,31 @@ def _missing(completed: list[set[int]], realisations: int) -> Iterator[tuple[int
                 yield p, i
 
 
+def grow_store(config: CampaignConfig, config_text: str, store_path: Path, chash: str,
+               points: list[Point], blas_threads: int) -> list[int]:
+    """Grow the store at ``store_path`` to the grid of ``config`` when the two configs differ
+    only in their grid and every stored point is in the new one (more W or L values): the stored
+    results stay, bitwise, and only the new points are computed (realisations are seeded by the
+    point's parameters, :mod:`mblkit.campaign.seeding`). Returns the new points' indices; [] when
+    nothing is to grow (same config, or another config: :meth:`CampaignStore.open` then refuses
+    it, naming the difference)."""
+    stored = CampaignStore.read(store_path)
+    if stored.config_hash == chash:
+        return []
+    try:
+        old = parse_config(stored.config_text, str(store_path))
+    except ConfigError:
+        return []
+    if grid_identity(old) != grid_identity(config):
+        return []
+    from mblkit.campaign.bins import histogram_bins
+
+    _, params = campaign_identity(config, points)
+    return CampaignStore.grow(store_path, config_text, chash, params,
+                              numerics={"blas_threads": blas_threads},
+                              bins=[histogram_bins(config, pt) for pt in points])
+
+
 def run_campaign(config: CampaignConfig, config_text: str, store_path: Path,
                  executor: str = "local", workers: int | None = None,
                  scheduler: str | None = None,
@@ -97,6 +130,11 @@ def run_campaign(config: CampaignConfig, config_text: str, store_path: Path,
         raise ValueError(f"blas_threads={blas_threads} is not allowed: it must be >= 1")
     points = validate(config)
     chash, params = campaign_identity(config, points)
+    note = storage_note(config, points)
+    if note is not None and notice is not None:
+        notice(note)
+    if os.path.lexists(store_path):
+        grow_store(config, config_text, store_path, chash, points, blas_threads)
     try:
         store_path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mblkit.campaign.config import CampaignConfig, ConfigError
-from mblkit.campaign.tasks import Point, TaskKind
+from mblkit.campaign.registry import Point, TaskKind, register
 from mblkit.phenomenology.avalanche_scheme import DEFAULT_K, sample_chain
 
 
@@ -61,4 +61,4 @@ def run(config: CampaignConfig, point: Point, rng: np.random.Generator) -> dict:
                         joint_sides=m.joint_sides)
 
 
-KIND = TaskKind("avalanche-scheme", MODELS, {}, False, prepare, check, memory, run)
+KIND = register(TaskKind("avalanche-scheme", MODELS, {}, False, prepare, check, memory, run))

@@ -2,12 +2,14 @@
 
 This is the function the executors run on workers. It is a pure function of
 (config, point index, realisation index): its random numbers come from
-``SeedSequence(config.seed, spawn_key=(point, realisation))``.
+``SeedSequence(config.seed, spawn_key=(point_key(params), realisation))``, keyed by the point's
+parameters, not its index (:mod:`mblkit.campaign.seeding`).
 
-Each model belongs to a *task kind* that knows how to solve and measure it:
-:mod:`~mblkit.campaign.ed_tasks` (Hamiltonians: full or interior ED),
-:mod:`~mblkit.campaign.floquet_tasks` (Floquet operators: full unitary ED) and
-:mod:`~mblkit.campaign.scheme_tasks` (the avalanche scheme, no ED).
+Each model belongs to a *task kind* that knows how to solve and measure it; the kinds register
+themselves in :mod:`mblkit.campaign.registry` (built-in: :mod:`~mblkit.campaign.ed_tasks`,
+Hamiltonians, full or interior ED; :mod:`~mblkit.campaign.floquet_tasks`, Floquet operators;
+:mod:`~mblkit.campaign.scheme_tasks`, the avalanche scheme; :mod:`~mblkit.campaign.probe_tasks`),
+and plugin model classes join the kind of their protocol.
 
 Records are plain dictionaries ``{"scalars": {...}, "arrays": {...}, "histograms": {...},
 "seed": {...}}``; histograms are int64 counts on bins fixed by the config, so they merge by
@@ -18,67 +20,42 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from mblkit.campaign.config import CampaignConfig, ConfigError, ObservableSpec, identity_hash
-from mblkit.campaign.seeding import realisation_rng
+from mblkit.campaign.config import CampaignConfig, ConfigError, identity_hash
+from mblkit.campaign.plugins import observable_function
+from mblkit.campaign.registry import (
+    Point,
+    TaskKind,
+    model_class,
+    models,
+    sites_of,
+)
+from mblkit.campaign.seeding import point_key, realisation_rng
 from mblkit.memory import available_memory
+from mblkit.models.protocol import construct
+from mblkit.models.spin_chain import SpinChain
 
-
-@dataclass(frozen=True)
-class Point:
-    """A validated parameter point: the model and, for U(1) models, the sector solved."""
-
-    model: Any
-    n_up: int | None = None
-
-
-@dataclass(frozen=True)
-class TaskKind:
-    """How the models of one kind are prepared, checked, sized and run.
-
-    prepare(config, model, index) -> Point; check(config, point, index) raises ConfigError;
-    memory(config, point) -> peak bytes of one realisation; run(config, point, rng) -> record
-    without its seed. ``options``: observable name -> the options of ``[[observables]]`` it
-    uses (an option given for an observable that does not use it is refused);
-    ``n_levels(config, point)`` -> the number of eigenvalues solved (None: no spectrum).
-    """
-
-    name: str
-    models: Mapping[str, type]
-    observables: Mapping[str, Callable]
-    needs_observables: bool
-    prepare: Callable[[CampaignConfig, Any, int], Point]
-    check: Callable[[CampaignConfig, Point, int], None]
-    memory: Callable[[CampaignConfig, Point], int]
-    run: Callable[[CampaignConfig, Point, np.random.Generator], dict]
-    options: Mapping[str, frozenset[str]] = field(default_factory=dict)
-
-
-def _kinds() -> list[TaskKind]:
-    from mblkit.campaign.ed_tasks import KIND as ED
-    from mblkit.campaign.floquet_tasks import KIND as FLOQUET
-    from mblkit.campaign.probe_tasks import KIND as PROBE
-    from mblkit.campaign.scheme_tasks import KIND as SCHEME
-
-    return [ED, FLOQUET, SCHEME, PROBE]
-
-
-def models() -> dict[str, TaskKind]:
-    """Every model name a config may use, with its task kind."""
-    return {name: kind for kind in _kinds() for name in kind.models}
+__all__ = [
+    "Point",
+    "TaskKind",
+    "build_point",
+    "campaign_identity",
+    "grid_identity",
+    "kind_of",
+    "models",
+    "point_rng",
+    "run_realisation",
+    "sites_of",
+    "validate",
+]
 
 
 def kind_of(config: CampaignConfig) -> TaskKind:
-    registry = models()
-    name = config.model.name
-    if name not in registry:
-        raise ConfigError(f"model.name = {name!r} is not allowed: use one of {sorted(registry)}")
-    return registry[name]
+    """The task kind of the config's model (built-in name or plugin)."""
+    return model_class(config.model.name)[0]
 
 
 def _hints(cls: type) -> dict[str, Any]:
@@ -110,18 +87,24 @@ def normalise_params(cls: type, params: dict[str, Any], index: int) -> dict[str,
 
 def build_point(config: CampaignConfig, params: dict[str, Any], index: int) -> Point:
     """Construct and check the model of one point; errors name the point and the key."""
-    kind = kind_of(config)
-    cls = kind.models[config.model.name]
+    kind, cls = model_class(config.model.name)
     params = normalise_params(cls, params, index)
+    builtin = config.model.name in kind.models and not hasattr(cls, "from_params")
     try:
-        model = cls(**params)
+        model = cls(**params) if builtin else construct(cls, params)
     except (TypeError, ValueError) as err:
         raise ConfigError(f"point {index} {params}: {err}") from err
     return kind.prepare(config, model, index)
 
 
 def resolved_params(point: Point) -> dict[str, Any]:
-    """Every parameter of the point's model, defaults included, as the model holds them."""
+    """Every parameter of the point's model, defaults included, as the model holds them (a
+    :class:`~mblkit.models.SpinChain` as its config keys: L, boundary, terms and the named
+    numbers). Their canonical JSON keys the point's random numbers (:mod:`.seeding`)."""
+    model = point.model
+    if isinstance(model, SpinChain):
+        return {"L": model.L, "boundary": model.boundary, "terms": [dict(t) for t in model.terms],
+                **dict(model.parameters)}
     if not dataclasses.is_dataclass(point.model):
         return {}
     return {f.name: getattr(point.model, f.name) for f in dataclasses.fields(point.model)
@@ -139,11 +122,9 @@ def campaign_identity(config: CampaignConfig, points: list[Point]) -> tuple[str,
     i of point p is the same whatever the total, so a campaign grows by raising it).
     """
     params = [resolved_params(point) for point in points]
-    payload = config.model_dump(mode="json", exclude={"output", "realisations", "model",
-                                                      "solver"})
-    solver = config.solver.model_dump(mode="json", exclude={"sector"})
-    payload["solver"] = {**solver, "n_up": [point.n_up for point in points]}
-    payload["model"] = {"name": config.model.name, "points": params}
+    payload = _shared_payload(config)
+    payload["solver"]["n_up"] = [point.n_up for point in points]
+    payload["model"]["points"] = params
     try:
         return identity_hash(payload), params
     except (TypeError, ValueError) as err:
@@ -151,13 +132,19 @@ def campaign_identity(config: CampaignConfig, points: list[Point]) -> tuple[str,
                           ) from err
 
 
-def sites_of(spec: ObservableSpec, L: int) -> list[int]:
-    """The sites an observable measures: "all", "middle" (L // 2) or an explicit list."""
-    if spec.sites == "all":
-        return list(range(L))
-    if spec.sites == "middle":
-        return [L // 2]
-    return list(spec.sites)
+def _shared_payload(config: CampaignConfig) -> dict[str, Any]:
+    payload = config.model_dump(mode="json", exclude={"output", "realisations", "model",
+                                                      "solver"})
+    payload["solver"] = config.solver.model_dump(mode="json", exclude={"sector"})
+    payload["model"] = {"name": config.model.name}
+    return payload
+
+
+def grid_identity(config: CampaignConfig) -> str:
+    """The hash of what every point shares (seed, model name, solver, observables), without
+    the points: two configs with equal grid identities differ only in their grid, so a store
+    of one grows into the other (every point present in both keeps its results)."""
+    return identity_hash(_shared_payload(config))
 
 
 def point_memory(config: CampaignConfig, point: Point) -> int:
@@ -184,11 +171,21 @@ def validate(config: CampaignConfig) -> list[Point]:
     if kind.needs_observables and not config.observables:
         raise ConfigError(f"observables is empty: model {config.model.name!r} needs at least "
                           f"one of {sorted(kind.observables)}")
+    if config.solver.store_energies and kind.levels is None:
+        raise ConfigError(f"solver.store_energies = true is not allowed for model "
+                          f"{config.model.name!r} (task kind {kind.name!r}): it solves no "
+                          f"spectrum to store")
     for spec in config.observables:
-        if spec.name not in kind.observables:
+        plugin = spec.name not in kind.observables
+        if plugin and not kind.plugin_observables:
             raise ConfigError(f"observables.name = {spec.name!r} is not allowed for model "
                               f"{config.model.name!r}: use one of {sorted(kind.observables)}")
-        allowed = kind.options.get(spec.name)
+        if plugin:
+            observable_function(spec, kind.observables, config.model.name)
+        elif "options" in spec.model_fields_set:
+            raise ConfigError(f"observables {spec.name}: options apply to plugin observables "
+                              f"('package.module:function') only; {spec.name!r} is built in")
+        allowed = None if plugin else kind.options.get(spec.name)
         unused = sorted(spec.model_fields_set - {"name"} - set(allowed or ()))
         if allowed is not None and unused:
             raise ConfigError(f"observables {spec.name}: {', '.join(unused)} do(es) not apply "
@@ -215,6 +212,28 @@ def validate(config: CampaignConfig) -> list[Point]:
     return points
 
 
+def stored_energy_bytes(config: CampaignConfig, points: list[Point]) -> int:
+    """Bytes the stored energies take in the finished store (``solver.store_energies``; 0
+    when off): float64 per level, per realisation, per point."""
+    kind = kind_of(config)
+    if not config.solver.store_energies or kind.levels is None:
+        return 0
+    return sum(8 * kind.levels(config, point) for point in points) * config.realisations
+
+
+def storage_note(config: CampaignConfig, points: list[Point]) -> str | None:
+    """What ``solver.store_energies`` will add to the store, in words (None when off)."""
+    size = stored_energy_bytes(config, points)
+    if not config.solver.store_energies:
+        return None
+    kind = kind_of(config)
+    assert kind.levels is not None
+    most = max(kind.levels(config, point) for point in points)
+    return (f"solver.store_energies = true: up to {most} energies per realisation, about "
+            f"{size / 2**20:.1f} MiB in the store for {config.realisations} realisations of "
+            f"{len(points)} point(s)")
+
+
 def _point_params(config: CampaignConfig, index: int) -> dict[str, Any]:
     """The parameters of point ``index`` without building the whole list."""
     keys = list(config.model.grid)
@@ -226,12 +245,19 @@ def _point_params(config: CampaignConfig, index: int) -> dict[str, Any]:
     return {**config.model.params, **{k: values[k] for k in keys}}
 
 
+def point_rng(config: CampaignConfig, point: Point, realisation_index: int
+              ) -> tuple[np.random.Generator, list[int]]:
+    """The generator of one realisation of ``point`` and its spawn key (:mod:`.seeding`)."""
+    key = point_key(resolved_params(point))
+    return realisation_rng(config.seed, key, realisation_index), [key, realisation_index]
+
+
 def run_realisation(config: CampaignConfig, point_index: int, realisation_index: int) -> dict:
     """Sample, build, solve and measure one realisation; returns its record."""
     point = build_point(config, _point_params(config, point_index), point_index)
-    rng = realisation_rng(config.seed, point_index, realisation_index)
+    rng, spawn_key = point_rng(config, point, realisation_index)
     record = kind_of(config).run(config, point, rng)
     for key in ("scalars", "arrays", "histograms"):
         record.setdefault(key, {})
-    record["seed"] = {"entropy": config.seed, "spawn_key": [point_index, realisation_index]}
+    record["seed"] = {"entropy": config.seed, "spawn_key": spawn_key}
     return record

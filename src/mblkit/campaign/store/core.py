@@ -35,6 +35,8 @@ from mblkit.campaign.store.journal import (
     record_name,
 )
 from mblkit.campaign.store.layout import (
+    FORMAT_VERSION,
+    PARAMETER_SEEDING_VERSION,
     DamagedStoreError,
     Header,
     default_metadata,
@@ -100,6 +102,13 @@ def _check_identity(path: Path, header: Header, config_hash: str, params: tuple[
                          f"format {header.version}): this version reads it (status, summary, "
                          "plot, mblkit.open) but does not resume it; choose another output "
                          "path for a new run")
+    if header.version < PARAMETER_SEEDING_VERSION:
+        raise StoreError(f"the campaign store {path} has store format {header.version}, whose "
+                         "realisations were seeded by the point's position in the grid; this "
+                         f"mblkit (format {FORMAT_VERSION}) seeds them by the point's "
+                         "parameters, so resuming would mix two seedings. It reads the store "
+                         "(status, summary, plot, mblkit.open) but does not resume it; choose "
+                         "another output path for a new run")
     if header.config_hash != config_hash:
         raise StoreMismatchError(
             f"the campaign store {path} was made from another config (config hash "
@@ -250,6 +259,61 @@ class CampaignStore:
         store._prepare_journal()
         store._cache = store._scan()
         return store
+
+    @classmethod
+    def grow(cls, path: str | os.PathLike[str], config_text: str, config_hash: str,
+             points: Sequence[Mapping[str, Any]], *,
+             numerics: Mapping[str, Any] | None = None,
+             bins: Sequence[Mapping[str, Any]] | None = None) -> list[int]:
+        """Rewrite the store for a grown grid: every stored point kept, by its parameters, at
+        its place in the new list ``points``; the new points empty. Returns the new points'
+        indices.
+
+        The caller has checked that the two configs differ only in their grid
+        (:func:`mblkit.campaign.tasks.grid_identity`); realisations are seeded by the point's
+        parameters (format 4), so a kept point's results are those the grown config would
+        compute. The journal is merged first; a grid that lacks a stored point is refused
+        (:class:`StoreMismatchError`: a store never drops results), as are other ``numerics``
+        and a store of a format before 4. Takes the writer lock for the rewrite.
+        """
+        path = Path(path)
+        texts = tuple(canonical_json(dict(params), f"parameters of point {p}")
+                      for p, params in enumerate(points))
+        header = read_header(path)
+        _check_identity(path, header, header.config_hash, header.params,
+                        canonical_json(dict(numerics or {}), "numerics"))
+        where = {text: k for k, text in enumerate(texts)}
+        dropped = [text for text in header.params if text not in where]
+        if dropped:
+            raise StoreMismatchError(
+                f"the campaign store {path} holds {len(dropped)} point(s) the new grid lacks, "
+                f"e.g. {dropped[0]}: a store never drops results; keep every stored grid "
+                "value (add values only), or choose another output path")
+        new_bins = tuple(canonical_json(dict(b), f"bins of point {p}")
+                         for p, b in enumerate(bins or ()))
+        if header.bins and new_bins:
+            _check_bins(path, header, tuple(new_bins[where[t]] for t in header.params))
+        check_writable_dir(path.parent, path)
+        lock = WriterLock(path)
+        try:
+            store = cls(path, header, writable=True, lock=lock)
+            store._prepare_journal()
+            store._cache = store._scan(verify=True)
+            store.consolidate()
+            old, failures = store._verify_h5()
+            kept = {data.params: data for data in old}
+            grown = [kept.get(text) or PointData.empty(text) for text in texts]
+            moved = {(where[header.params[p]], i): message
+                     for (p, i), message in failures.items()}
+            store._header = replace(header, config_hash=str(config_hash),
+                                    config_text=str(config_text), params=texts,
+                                    bins=new_bins if header.bins else header.bins)
+            with disk_errors(f"rewrite the campaign store {path} for the grown grid"):
+                store._replace_h5(grown, moved)
+            store._cache = None
+            return [k for k, text in enumerate(texts) if text not in kept]
+        finally:
+            lock.release()
 
     @classmethod
     def read(cls, path: str | os.PathLike[str]) -> Self:

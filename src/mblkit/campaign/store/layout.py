@@ -28,9 +28,13 @@ from mblkit.campaign.store.errors import StoreError
 from mblkit.campaign.store.records import CATEGORIES, PointData
 
 FORMAT = "mblkit-campaign"
-#: 3: /about (histogram bins, resolved config, provenance); 2: checksums, numerics, resolved
-#: point parameters; 1 (read-only): no checksums. docs/store-format.md.
-FORMAT_VERSION = 3
+#: 4: realisations seeded by the point's parameters, not its grid index (mblkit.campaign.
+#: seeding); 3: /about (histogram bins, resolved config, provenance); 2: checksums, numerics,
+#: resolved point parameters; 1: no checksums. Formats < 4 are read, not resumed.
+#: docs/store-format.md.
+FORMAT_VERSION = 4
+#: the first format whose realisations are seeded by the point's parameters
+PARAMETER_SEEDING_VERSION = 4
 
 
 class DamagedStoreError(StoreError):
