@@ -109,8 +109,9 @@ def _damaged(path: Path, what: str, point: int | None, params: str | None = None
     where = f"point {point}" + (f" ({params})" if params else "")
     return DamagedStoreError(
         f"the campaign store {path} is damaged: {where}, {what} fails its checksum. The other "
-        f"points are checked separately. To recompute {where}: `mblkit repair {path}` empties "
-        "the damaged points (keeping every other result), then run the config again.", point)
+        f"points are checked separately. To recompute point {point}: `mblkit repair {path}` "
+        "empties the damaged points (keeping every other result), then run the config again.",
+        point)
 
 
 def read_header(path: Path) -> Header:
