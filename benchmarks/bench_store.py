@@ -6,9 +6,10 @@ repeated:
 * ``raw-h5py``: the same rows written once with plain h5py to a named file, no checksums, no
   fsync - the floor of writing the data;
 * ``consolidate``: a writer's open and merge of half the rows from the journal into a store
-  holding the other half: the HDF5 file read with every checksum verified (at open and at the
-  merge), the journal records decoded and checked, a new file written through an ``mkstemp``
-  descriptor with a SHA-256 per dataset, fsync'ed and renamed (plus copying the two inputs);
+  holding the other half: the HDF5 file read with every checksum verified (once, at open), the
+  journal records checked at open and decoded at the merge, a new file written through an
+  ``mkstemp`` descriptor with a SHA-256 per dataset, fsync'ed and renamed (plus copying the two
+  inputs);
 * ``verify``: ``CampaignStore.load_point`` of every point (a reader: every checksum checked).
 
 Usage: python benchmarks/bench_store.py [points] [realisations per point]   (default 8 200)

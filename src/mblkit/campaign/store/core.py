@@ -164,6 +164,8 @@ class CampaignStore:
         self._schemas: dict[int, Schema] = {}
         self._cache: Index | None = None
         self._lost: list[tuple[int, int]] = []
+        #: the writer's copy of the file's rows, verified once (it is the only writer)
+        self._rows: tuple[list[PointData], dict[tuple[int, int], str]] | None = None
         self._dirty = False  # the header changed (note_run) and is not yet written
 
     # ------------------------------------------------------------------ construction
@@ -369,10 +371,18 @@ class CampaignStore:
             check_writable_dir(self._journal, self._path)
 
     def _verify_h5(self) -> tuple[list[PointData], dict[tuple[int, int], str]]:
-        """Every point and the failures, checksums verified (DamagedStoreError otherwise)."""
+        """Every point and the failures, checksums verified (DamagedStoreError otherwise).
+
+        A writer reads and verifies the file once, at open, and then keeps what it wrote: it
+        holds the lock, so the file changes only through it, and the merges need not re-read
+        the whole store (readers and the next open verify the file as it is on disk)."""
+        if self._writable and self._rows is not None:
+            return list(self._rows[0]), dict(self._rows[1])
         with reading(self._path) as f:
             points = [read_point(self._path, f, p) for p in range(self.n_points)]
             failures = read_failures(self._path, f)
+        if self._writable:
+            self._rows = (list(points), dict(failures))
         return points, failures
 
     def _check_realisations(self, realisations: int) -> None:
@@ -663,6 +673,8 @@ class CampaignStore:
             write_h5(handle, self._header, points, failures)
 
         replace_file(self._path, write)
+        if self._writable:
+            self._rows = (list(points), dict(failures))
 
     def _scan(self, verify: bool = False) -> Index:
         """Read the current state from disk: journal listing first, then the HDF5 index.
