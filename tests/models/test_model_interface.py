@@ -252,3 +252,19 @@ def test_protocol_models_pass_the_checks(name):
     assert check_model_class(cls).kind == case.kind
     assert resolve_model(f"{cls.__module__}:{cls.__name__}").cls is cls
     check_model(case.model)
+
+
+def test_every_registered_campaign_model_has_a_case():
+    """A model a campaign can run joins these checks: every name of the campaign registry
+    (mblkit.campaign.registry) is a case here, of the registered class (the avalanche scheme
+    builds no operator)."""
+    from mblkit.campaign.registry import models
+
+    registry = models()
+    missing = sorted(set(registry) - set(CASES) - {"avalanche-scheme"})
+    assert not missing, f"registered models without an interface case: {missing}"
+    for name, kind in registry.items():
+        if name in CASES:
+            assert type(CASES[name].model) is kind.models[name], name
+            floquet = hasattr(kind.models[name], "unitary")
+            assert CASES[name].kind == ("floquet" if floquet else "hamiltonian"), name
