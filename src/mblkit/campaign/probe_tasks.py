@@ -44,6 +44,7 @@ from functools import cached_property
 import numpy as np
 
 from mblkit.campaign.config import CampaignConfig, ConfigError, ObservableSpec
+from mblkit.campaign.plugins import measure
 from mblkit.campaign.registry import Point, TaskKind, register
 from mblkit.models.probe import ProbeFloquetChain, ProbeStaticChain
 from mblkit.observables.spectral import (
@@ -162,7 +163,8 @@ class _Solved:
         return self._solve(lambda: self.model.chain)
 
 
-def obs_spectral(spec: ObservableSpec, solved: _Solved) -> dict:
+def obs_spectral(spec: ObservableSpec, solved: _Solved, point: Point,
+                 realisation: object = None) -> dict:
     """[C_zz(t)], [C_zz] and the S(omega) weights of sigma^z_P (module docstring)."""
     bins = log_bins(spec)
     energies, vectors, residual = solved.probe
@@ -178,7 +180,8 @@ def obs_spectral(spec: ObservableSpec, solved: _Solved) -> dict:
                         "row_norm_error": result.row_norm_error, "max_residual": residual}}
 
 
-def obs_matrix_elements(spec: ObservableSpec, solved: _Solved) -> dict:
+def obs_matrix_elements(spec: ObservableSpec, solved: _Solved, point: Point,
+                        realisation: object = None) -> dict:
     """|V_ba| between the chain's mid-spectrum windows (module docstring)."""
     bins = log_bins(spec)
     energies, vectors, residual = solved.chain
@@ -194,6 +197,9 @@ def obs_matrix_elements(spec: ObservableSpec, solved: _Solved) -> dict:
                         "max_residual_chain": residual}}
 
 
+#: Observables take the signature shared by every kind, (spec, spectrum, point, realisation);
+#: here the "spectrum" is the lazily solved pair of spectra, :class:`_Solved` (``.probe``,
+#: ``.chain``), so plugin observables are not offered for this kind.
 OBSERVABLES = {"spectral": obs_spectral, "matrix_elements": obs_matrix_elements}
 
 
@@ -202,8 +208,7 @@ def run(config: CampaignConfig, point: Point, rng: np.random.Generator) -> dict:
     solved = _Solved(point.model, v)
     record: dict = {"scalars": {}, "arrays": {"disorder": np.asarray(v)}, "histograms": {}}
     for spec in config.observables:
-        for kind, values in OBSERVABLES[spec.name](spec, solved).items():
-            record[kind].update(values)
+        measure(record, spec, OBSERVABLES[spec.name], solved, point, v, plugin=False)
     return record
 
 
