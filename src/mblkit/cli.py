@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,7 +14,6 @@ from rich.progress import (
     Progress,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 from rich.table import Table
 
@@ -63,12 +63,16 @@ def run(
     dashboard: Annotated[str | None, typer.Option(help="--dask local: serve the Dask "
                                                        "dashboard at this address, e.g. "
                                                        "127.0.0.1:8787 (default: none)")] = None,
+    progress_every: Annotated[float, typer.Option(help="seconds between plain progress lines "
+                                                       "when stdout is not a terminal")] = 30.0,
 ) -> None:
-    """Run (or resume) a campaign: every missing realisation, committed one by one."""
+    """Run (or resume) a campaign: every missing realisation, committed one by one. Ctrl-C
+    stops it; what is stored stays, and running the same command resumes."""
     from mblkit.campaign.config import ConfigError, load_config
     from mblkit.campaign.executors import ExecutorError, dask_security
+    from mblkit.campaign.progress import CostWeightedETA, PlainProgress, format_seconds
     from mblkit.campaign.runner import output_path, run_campaign
-    from mblkit.campaign.store import StoreError
+    from mblkit.campaign.store import StoreError, StoreMismatchError
 
     if dask not in (None, "local"):
         _fail(f"--dask {dask!r} is not allowed: use --dask local, or --scheduler ADDRESS")
@@ -82,31 +86,51 @@ def run(
         security = dask_security(*(str(t) if t else None for t in tls))
     except ValueError as err:
         _fail(str(err))
-    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-               TextColumn("failures: {task.fields[failures]}"))
     try:
         cfg, text = load_config(config)
         store_path = output_path(cfg, config)
-        with Progress(*columns, console=console) as bar:
-            task = bar.add_task(cfg.name, total=None, rate="", failures=0)
-            started: list[float] = []
+        costs = _task_costs(cfg, store_path)
+        eta = CostWeightedETA(costs)
+        if console.is_terminal:
+            columns = ("[progress.description]{task.description}", BarColumn(),
+                       MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+                       TimeElapsedColumn(), TextColumn("ETA {task.fields[eta]}"),
+                       TextColumn("failures: {task.fields[failures]}"))
+            display: Any = Progress(*columns, console=console)
+        else:
+            display = contextlib.nullcontext()
+        with display as bar:
+            plain = PlainProgress(lambda line: print(line, flush=True), eta, progress_every)
+            started: list[int] = []
+            tasks: list[Any] = []
 
             def update(done: int, total: int, failures: int) -> None:
-                import time
-
-                now = time.perf_counter()
                 if not started:
-                    started.extend([now, done])
-                elapsed = now - started[0]
-                rate = (done - started[1]) / elapsed if elapsed > 0 else 0.0
-                bar.update(task, completed=done, total=total, failures=failures,
-                           rate=f"{rate:.2f}/s")
+                    started.append(done)
+                finished = done - started[0]
+                if bar is None:
+                    plain(done, total, failures)
+                    return
+                if not tasks:
+                    tasks.append(bar.add_task(cfg.name, total=total, rate="", failures=0,
+                                              eta="?"))
+                bar.update(tasks[0], completed=done, total=total, failures=failures,
+                           eta=format_seconds(eta.remaining(finished)),
+                           rate=f"{100 * eta.fraction(finished):.0f} % of the cost")
 
             report = run_campaign(cfg, text, store_path, executor, workers, scheduler, update,
                                   consolidate_seconds=merge_every,
                                   blas_threads=blas_threads, security=security,
-                                  dashboard=dashboard, notice=bar.console.print)
+                                  dashboard=dashboard,
+                                  notice=bar.console.print if bar is not None else print)
+            if bar is None:
+                plain.finish()
+    except KeyboardInterrupt:
+        stored = _count_stored(store_path)
+        console.print(f"interrupted: {stored} stored, run the same command to resume")
+        raise typer.Exit(code=130) from None
+    except StoreMismatchError as err:
+        _fail(_with_difference(str(err), store_path, cfg))
     except (ConfigError, StoreError, ExecutorError, ValueError) as err:
         _fail(str(err))
     console.print(f"{report.computed} realisations computed, {report.failed} failed, "
@@ -119,6 +143,100 @@ def run(
         console.print(f"[yellow]{report.lost} journal record(s) vanished before they were "
                       "merged (deleted during the run?): run the same command again to "
                       "recompute them[/yellow]")
+
+
+@app.command()
+def check(
+    config: Annotated[Path, typer.Argument(help="campaign config (TOML)")],
+    workers: Annotated[int | None, typer.Option(help="worker processes, as for run")] = None,
+    blas_threads: Annotated[int, typer.Option(help="BLAS threads per realisation, as for "
+                                                   "run")] = 1,
+    calibrate: Annotated[bool, typer.Option(help="time one or two realisations here to "
+                                                 "estimate run times (nothing stored)")] = True,
+) -> None:
+    """What a run would do, before anything runs: the points, their dimensions, memory per
+    realisation, the worker plan and the estimated run time per point."""
+    from mblkit.campaign.check import check_config, human_bytes, human_seconds
+    from mblkit.campaign.config import ConfigError, load_config
+    from mblkit.campaign.runner import output_path
+
+    try:
+        cfg, _ = load_config(config)
+        report = check_config(cfg, workers, blas_threads, measure=calibrate)
+    except (ConfigError, ValueError) as err:
+        _fail(str(err))
+    store_path = output_path(cfg, config)
+    done = _completed(store_path, len(report.points))
+    table = Table(title=f"{cfg.name}: {len(report.points)} points x {report.realisations} "
+                        f"realisations ({report.kind}; cost law {report.law})")
+    for head in ("point", "parameters", "dimension", "memory", "per realisation", "to run",
+                 "point total"):
+        table.add_column(head, justify="left" if head == "parameters" else "right")
+    for p in report.points:
+        todo = report.realisations - len(done[p.index])
+        table.add_row(str(p.index), ", ".join(f"{k}={v}" for k, v in p.params.items()),
+                      str(p.dim), human_bytes(p.memory), human_seconds(p.seconds), str(todo),
+                      human_seconds(p.seconds * todo))
+    console.print(table)
+    todo_seconds = sum(p.seconds * (report.realisations - len(done[p.index]))
+                       for p in report.points) / max(report.workers, 1)
+    console.print(f"workers: {report.workers} x {report.blas_threads} BLAS thread(s) on "
+                  f"{report.cores} cores, {human_bytes(report.available_memory)} available "
+                  f"(largest realisation {human_bytes(max(p.memory for p in report.points))})")
+    console.print(f"calibration: {report.calibration}")
+    stored = sum(len(d) for d in done)
+    console.print(f"estimated wall time: {human_seconds(todo_seconds)} for "
+                  f"{len(report.points) * report.realisations - stored} realisations"
+                  + (f" ({stored} already stored in {store_path})" if stored else "")
+                  + "; an estimate, within a factor of about 2 on a quiet machine")
+
+
+def _task_costs(cfg, store_path: Path) -> list[float]:
+    """The expected cost of every realisation still to run, in run order (the ETA's weights)."""
+    from mblkit.campaign.check import cost_law
+    from mblkit.campaign.tasks import validate
+
+    points = validate(cfg)
+    done = _completed(store_path, len(points))
+    return [cost_law(cfg, pt)[0] for p, pt in enumerate(points)
+            for i in range(cfg.realisations) if i not in done[p]]
+
+
+def _completed(store_path: Path, n_points: int) -> list[set[int]]:
+    from mblkit.campaign.store import CampaignStore, StoreError
+
+    try:
+        st = CampaignStore.read(store_path)
+        if st.n_points == n_points:
+            return [st.completed(p) for p in range(n_points)]
+    except (StoreError, OSError):
+        pass
+    return [set() for _ in range(n_points)]
+
+
+def _count_stored(store_path: Path) -> int:
+    from mblkit.campaign.store import CampaignStore, StoreError
+
+    try:
+        st = CampaignStore.read(store_path)
+        return sum(len(st.completed(p)) for p in range(st.n_points))
+    except (StoreError, OSError):
+        return 0
+
+
+def _with_difference(message: str, store_path: Path, cfg) -> str:
+    """A config-mismatch error with the keys in which the config differs from the store's."""
+    from mblkit.campaign.store import CampaignStore, StoreError
+    from mblkit.campaign.suggest import config_difference
+
+    try:
+        lines = config_difference(CampaignStore.read(store_path).config_text, cfg)
+    except (StoreError, OSError):
+        return message
+    if not lines:
+        return message
+    return message + "\nthe config differs from the store's in:\n" + "\n".join(
+        f"  {line}" for line in lines)
 
 
 def _open_store(path: Path):

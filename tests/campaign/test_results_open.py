@@ -12,7 +12,7 @@ import mblkit
 from mblkit.campaign.config import load_config
 from mblkit.campaign.results import density
 from mblkit.campaign.runner import output_path, run_campaign
-from mblkit.campaign.store import CampaignStore, StoreMismatchError
+from mblkit.campaign.store import CampaignStore, StoreError, StoreMismatchError
 from mblkit.models import XXZChain
 from mblkit.observables import gap_ratio
 from mblkit.solvers import eigh
@@ -251,3 +251,22 @@ def test_floquet_and_scheme_bins_describe_the_stored_counts(tiny_config, monkeyp
             assert got == wanted and got.omega.bins == 65
         else:
             assert ds.spot_size_lower.values[0] == 1 and ds.sizes["spot_size_bin"] == 30
+
+
+
+def test_a_store_of_an_older_format_is_read_but_not_resumed(tmp_path):
+    """Formats before the current one seeded realisations otherwise (format < 4: by the
+    point's grid position) or lack checksums: resuming one is refused, naming what still works
+    on it, and the file is untouched."""
+    import shutil
+
+    for version in (1, 2):
+        shutil.copy(FIXTURES / f"store_format{version}.h5", tmp_path / "old.h5")
+        before = (tmp_path / "old.h5").read_bytes()
+        text = (FIXTURES / "old_store.toml").read_text().replace("realisations = 3",
+                                                                 "realisations = 4")
+        (tmp_path / "old.toml").write_text(text)
+        cfg, text = load_config(tmp_path / "old.toml")
+        with pytest.raises(StoreError, match=r"mblkit\.open.*choose another output path"):
+            run_campaign(cfg, text, tmp_path / "old.h5", workers=1)
+        assert (tmp_path / "old.h5").read_bytes() == before

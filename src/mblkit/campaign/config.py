@@ -178,11 +178,39 @@ class CampaignConfig(_Strict):
         return [{**self.model.params, **dict(zip(keys, c, strict=True))} for c in combos]
 
 
+def _allowed_at(loc: tuple) -> list[str]:
+    """The keys allowed in the table holding ``loc[-1]`` (for unknown-key errors)."""
+    model: Any = CampaignConfig
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if field is None:
+            return []
+        annotation = field.annotation
+        args = [a for a in getattr(annotation, "__args__", ()) if isinstance(a, type)]
+        model = next((a for a in (annotation, *args) if isinstance(a, type)
+                      and issubclass(a, BaseModel)), None)
+        if model is None:
+            return []
+    return list(model.model_fields) if hasattr(model, "model_fields") else []
+
+
 def _describe(error: ValidationError) -> str:
+    from mblkit.campaign.suggest import did_you_mean
+
     lines = []
     for e in error.errors():
         key = ".".join(str(x) for x in e["loc"]) or "(top level)"
         value = e.get("input")
+        if e["type"] == "extra_forbidden" and e["loc"]:
+            allowed = _allowed_at(tuple(e["loc"]))
+            lines.append(f"  {key} = {value!r}: unknown key{did_you_mean(e['loc'][-1], allowed)}"
+                         + (f"; allowed here: {sorted(allowed)}" if allowed else ""))
+            continue
+        if e["type"] == "missing":
+            lines.append(f"  {key}: required, but missing")
+            continue
         lines.append(f"  {key} = {value!r}: {e['msg']}")
     return "\n".join(lines)
 

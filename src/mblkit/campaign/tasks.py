@@ -90,6 +90,11 @@ def build_point(config: CampaignConfig, params: dict[str, Any], index: int) -> P
     kind, cls = model_class(config.model.name)
     params = normalise_params(cls, params, index)
     builtin = config.model.name in kind.models and not hasattr(cls, "from_params")
+    from mblkit.campaign.suggest import unknown_parameters_message
+
+    unknown = unknown_parameters_message(config.model.name, cls, params)
+    if unknown is not None:
+        raise ConfigError(unknown)
     try:
         model = cls(**params) if builtin else construct(cls, params)
     except (TypeError, ValueError) as err:
