@@ -55,8 +55,8 @@ def lanczos(H, psi: np.ndarray, steps: int, scale: float | None = None) -> Lancz
         matvecs += 1
         alpha[k] = float(np.vdot(V[k], w).real)
         basis = V[: k + 1]
-        for _ in range(2):
-            w -= (basis.conj() @ w) @ basis
+        for _ in range(2):  # (basis @ conj(w))^* = basis^* w without a copy of the basis
+            w -= (basis @ w.conj()).conj() @ basis
         b = float(np.linalg.norm(w))
         if tiny is None:
             tiny = BREAKDOWN_RTOL * max(abs(alpha[0]), b, 1e-300 if scale is None else scale)
@@ -68,21 +68,41 @@ def lanczos(H, psi: np.ndarray, steps: int, scale: float | None = None) -> Lancz
     return LanczosBasis(V, alpha, beta[: steps - 1], float(beta[steps - 1]), matvecs)
 
 
+def _lanczos_coefficients(H, psi: np.ndarray, steps: int):
+    """alpha, beta and the next beta of plain Lanczos (no re-orthogonalisation, three vectors
+    in memory). Lost orthogonality only adds copies ("ghosts") of converged Ritz values,
+    which does not move the extreme ones outwards; enough for spectral bounds."""
+    steps = min(int(steps), psi.shape[0])
+    alpha, beta = np.zeros(steps), np.zeros(steps)
+    prev = np.zeros_like(psi, dtype=np.complex128)
+    cur = np.asarray(psi, dtype=np.complex128) / np.linalg.norm(psi)
+    b_prev = 0.0
+    for k in range(steps):
+        w = affine(H, cur, 1.0, 0.0, prev, -b_prev)
+        alpha[k] = float(np.vdot(cur, w).real)
+        w -= alpha[k] * cur
+        beta[k] = float(np.linalg.norm(w))
+        if beta[k] <= BREAKDOWN_RTOL * max(abs(alpha[0]), beta[k], 1e-300):
+            return alpha[: k + 1], beta[:k], 0.0
+        prev, cur, b_prev = cur, w / beta[k], beta[k]
+    return alpha, beta[: steps - 1], float(beta[steps - 1])
+
+
 def spectral_bounds(H, rng: np.random.Generator | None = None, steps: int = 80,
                     margin: float = 0.01) -> tuple[float, float]:
     """Interval containing the spectrum of H, from the extreme Ritz values of ``steps``
-    Lanczos steps on a random vector, widened on each side by the Ritz residual
-    beta_m |s_{m-1}| plus ``margin`` times the width (Ritz values lie inside the spectrum; the
-    margin covers extremes not yet converged). The Chebyshev propagator verifies the bounds
-    afterwards through norm conservation; with a :class:`TermOperator` they are also clipped to
-    its rigorous :meth:`~TermOperator.norm_bound`."""
+    Lanczos steps on a random vector (memory: three vectors), widened on each side by the
+    Ritz residual beta_m |s_{m-1}| plus ``margin`` times the width (Ritz values lie inside
+    the spectrum; the margin covers extremes not yet converged). The Chebyshev propagator
+    verifies the bounds afterwards through norm conservation; with a :class:`TermOperator`
+    they are also clipped to its rigorous :meth:`~TermOperator.norm_bound`."""
     rng = np.random.default_rng(0) if rng is None else rng
     dim = H.shape[0]
     start = rng.standard_normal(dim) + 1j * rng.standard_normal(dim)
-    basis = lanczos(H, start, steps)
-    T = np.diag(basis.alpha) + np.diag(basis.beta, 1) + np.diag(basis.beta, -1)
+    alpha, beta, beta_next = _lanczos_coefficients(H, start, steps)
+    T = np.diag(alpha) + np.diag(beta, 1) + np.diag(beta, -1)
     theta, s = np.linalg.eigh(T)
-    resid = basis.beta_next * np.abs(s[-1])
+    resid = beta_next * np.abs(s[-1])
     width = max(theta[-1] - theta[0], 1e-12)
     lo = theta[0] - resid[0] - margin * width
     hi = theta[-1] + resid[-1] + margin * width
