@@ -321,8 +321,10 @@ def plot(
     out: Annotated[Path | None, typer.Option(help="folder for the figures")] = None,
     reference: Annotated[Path | None, typer.Option(
         help="bubble campaigns: the store of the bubble-less chain (model 'xxz')")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="also the diagnostics (residuals, "
+                                                     "sum-rule errors, pair counts)")] = False,
 ) -> None:
-    """Figures of the stored disorder averages (PNG and PDF)."""
+    """Figures of the stored disorder averages (PNG and PDF); diagnostics with --all."""
     from mblkit.figures.campaign import plot_campaign
 
     _open_store(store)
@@ -332,7 +334,7 @@ def plot(
     from mblkit.campaign.store import StoreError
 
     try:
-        written = plot_campaign(store, folder, reference)
+        written = plot_campaign(store, folder, reference, diagnostics=all_)
     except (StoreError, ValueError) as err:
         _fail(str(err))
     for path in written:
