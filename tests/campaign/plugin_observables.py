@@ -38,3 +38,34 @@ class NoHamiltonian:
 
     def sample(self, rng):
         return rng.random(self.L)
+
+
+@dataclass(frozen=True)
+class KickedChain:
+    """A Floquet plugin: U = K^(x L) diag(exp(-i sum_j h_j z_j)), h_j uniform in [-W, W],
+    K = exp(-i g sigma^x) on every site."""
+
+    L: int
+    W: float = 1.0
+    g: float = 0.4
+
+    @property
+    def dim(self) -> int:
+        return 1 << self.L
+
+    def sample(self, rng) -> dict:
+        return {"h": rng.uniform(-self.W, self.W, size=self.L)}
+
+    def unitary(self, r: dict) -> np.ndarray:
+        z = 2.0 * ((np.arange(self.dim)[:, None] >> np.arange(self.L)) & 1) - 1.0
+        kick = np.array([[np.cos(self.g), -1j * np.sin(self.g)],
+                         [-1j * np.sin(self.g), np.cos(self.g)]])
+        full = np.ones((1, 1))
+        for _ in range(self.L):
+            full = np.kron(full, kick)
+        return full * np.exp(-1j * (z @ r["h"]))[None, :]
+
+
+def quasienergy_count(spec, spectrum, point, realisation) -> dict:
+    return {"scalars": {"quasienergies": float(len(spectrum.quasienergies)),
+                        "h_sum": float(np.sum(realisation["h"]))}}

@@ -249,3 +249,37 @@ def test_every_kind_registers_itself_and_plugins_join_by_protocol():
 
     source = Path(tasks.__file__).read_text()
     assert "ed_tasks" not in source.split('"""', 2)[2]  # tasks.py imports no kind
+
+
+def test_a_floquet_plugin_runs_as_a_floquet_kind_with_a_plugin_observable():
+    """Its quasienergy gap ratio against an independent eigvals of the rebuilt unitary."""
+    from plugin_observables import KickedChain
+
+    from mblkit.campaign.registry import model_class
+
+    text = """
+seed = 4
+realisations = 1
+output = "k.h5"
+[model]
+name = "plugin_observables:KickedChain"
+grid = { L = [5], W = [2.0] }
+[[observables]]
+name = "gap_ratio"
+[[observables]]
+name = "plugin_observables:quasienergy_count"
+"""
+    cfg = parse_config(text)
+    assert model_class(cfg.model.name)[0].name == "floquet"
+    validate(cfg)
+    record = run_realisation(cfg, 0, 0)
+    h = record["arrays"]["disorder.h"]
+    assert record["scalars"]["quasienergies"] == 32.0
+    assert record["scalars"]["h_sum"] == pytest.approx(h.sum(), abs=1e-14)
+    theta = np.sort(np.angle(np.linalg.eigvals(KickedChain(5, 2.0).unitary({"h": h}))))
+    gaps = np.diff(np.concatenate([theta, [theta[0] + 2 * np.pi]]))
+    r = np.minimum(gaps, np.roll(gaps, -1)) / np.maximum(gaps, np.roll(gaps, -1))
+    assert record["scalars"]["gap_ratio"] == pytest.approx(r.mean(), abs=1e-9)
+    with pytest.raises(ConfigError, match="sector = 'half' is not allowed"):
+        validate(parse_config(text.replace("[[observables]]", '[solver]\nsector = "half"\n'
+                                           "[[observables]]", 1)))
