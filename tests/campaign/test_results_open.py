@@ -244,6 +244,10 @@ def test_floquet_and_scheme_bins_describe_the_stored_counts(tiny_config, monkeyp
             assert np.isnan(ds.res_omega_centre.values[[0, -1]]).all()  # under/overflow
             np.testing.assert_allclose(ds.res_omega_lower.values[1:-1],
                                        np.logspace(-12, 1, 66)[:-1])
+            np.testing.assert_allclose(ds.res_omega_upper.values[1:-1],
+                                       np.logspace(-12, 1, 66)[1:])
+            assert ds.res_omega_lower.values[0] == 0 and ds.res_omega_upper.values[0] == 1e-12
+            assert ds.res_omega_lower.values[-1] == 10.0 and ds.res_omega_upper.values[-1] > 1e300
             wanted = floquet.load_resonances(st.path).bins
             monkeypatch.setattr(floquet, "resonance_bins",
                                 lambda spec: pytest.fail("bins rebuilt from the config"))
