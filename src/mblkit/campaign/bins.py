@@ -156,7 +156,7 @@ def stored_resonance_bins(store: Any, fallback: Callable[[], Any]) -> Any:
     names = ("omega", "z", "depolarisation", "x", "chi", "kappa")
     if stored(store, "res_omega") is None:
         return fallback()
-    windows = []
+    windows: list[float] = []
     k = 0
     while (d := stored(store, f"res_omega_window{k}")) is not None:
         windows = windows[:-1] + list(d["window"]) if windows else list(d["window"])

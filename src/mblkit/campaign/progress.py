@@ -93,4 +93,5 @@ class PlainProgress:
         """Write the last state if it was not written (the end of the run)."""
         pending = getattr(self, "_pending", None)
         if pending is not None:
-            self(*pending, force=True)
+            done, total, failures = pending
+            self(done, total, failures, force=True)

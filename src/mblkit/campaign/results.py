@@ -65,7 +65,8 @@ def _pad(arrays: list[np.ndarray | None], fill: Any) -> np.ndarray | None:
     out = np.full((len(arrays), *shape), fill, dtype=dtype)
     for p, a in enumerate(arrays):
         if a is not None:
-            out[(p, *(slice(0, s) for s in a.shape))] = a
+            index: tuple[int | slice, ...] = (p, *[slice(0, s) for s in a.shape])
+            out[index] = a
     return out
 
 
@@ -183,20 +184,21 @@ def _averages(ld: _Loaded) -> tuple[dict, dict]:
                                                     ).reshape(shape),
                                      {"long_name": "number of realisations", "units": ""})}
     for name in ld.names("scalars"):
-        per = [np.asarray(r.scalars[name], float) if name in r.scalars else np.empty(0)
-               for r in ld.points]
+        per: list[np.ndarray] = [np.asarray(r.scalars[name], float) if name in r.scalars
+                                 else np.empty(0) for r in ld.points]
         mean = np.array([v.mean() if v.size else np.nan for v in per]).reshape(shape)
         sem = np.array([_sem(v) for v in per], dtype=float).reshape(shape)
         data[name] = (axes, mean, _attrs(name, ld.options))
         data[f"{name}_sem"] = (axes, sem, _attrs(name, ld.options, quantity="standard error"))
     for name in ld.names("arrays"):
-        per = [np.asarray(r.arrays[name]) if name in r.arrays and len(r.realisations) else None
-               for r in ld.points]
-        if any(a is not None and not np.issubdtype(a.dtype, np.number) for a in per):
+        arrays: list[np.ndarray | None] = [np.asarray(r.arrays[name]) if name in r.arrays
+                                           and len(r.realisations) else None
+                                           for r in ld.points]
+        if any(a is not None and not np.issubdtype(a.dtype, np.number) for a in arrays):
             continue
-        means = _pad([a.mean(axis=0) if a is not None else None for a in per], np.nan)
+        means = _pad([a.mean(axis=0) if a is not None else None for a in arrays], np.nan)
         sems = _pad([_sem(a if np.iscomplexobj(a) else a.astype(float)) if a is not None
-                     else None for a in per], np.nan)
+                     else None for a in arrays], np.nan)
         if means is None or sems is None:
             continue
         dims = [*axes, *_array_dims(name, means.ndim - 1)]
@@ -212,14 +214,16 @@ def _averages(ld: _Loaded) -> tuple[dict, dict]:
 def _histogram(ld: _Loaded, name: str, data: dict, coords: dict) -> None:
     per = [r.histograms.get(name) for r in ld.points]
     first = next(c for c in per if c is not None)
-    descriptions = [b.get(name) for b in ld.bins] if ld.bins else []
+    descriptions: list[Any] = [b.get(name) for b in ld.bins] if ld.bins else []
     bin_dim = f"{name}_bin"
     extra: dict[str, Any] = {}
-    if descriptions and all(d is not None for d in descriptions):
-        d0 = descriptions[0]
+    described = [d for d in descriptions if d is not None]
+    if descriptions and len(described) == len(descriptions):
+        descriptions = described
+        d0: dict[str, Any] = described[0]
         if any(d["edges"] != d0["edges"] or d["flow"] != d0["flow"] for d in descriptions):
             return  # bins differ between points: no shared coordinate (read per point)
-        edges = np.asarray(d0["edges"], float)
+        edges = np.asarray(d0["edges"], dtype=np.float64)
         lower, upper = edges[:-1], edges[1:]
         centre = np.sqrt(lower * upper) if d0["kind"] == "log" else (lower + upper) / 2
         if d0["flow"]:
@@ -269,7 +273,9 @@ def _per_realisation(ld: _Loaded) -> tuple[dict, dict]:
                           dtype=np.result_type(tail, float))
             for p, (a, res) in enumerate(zip(per, ld.points, strict=True)):
                 for row, i in zip(a if a is not None else (), res.realisations, strict=False):
-                    out[(p, where[int(i)], *(slice(0, s) for s in np.shape(row)))] = row
+                    at: tuple[int | slice, ...] = (p, where[int(i)],
+                                                   *[slice(0, s) for s in np.shape(row)])
+                    out[at] = row
             dims = [*axes, "realisation", *_array_dims(name, out.ndim - 2)]
             data[name] = (dims, out.reshape(*shape, *out.shape[1:]), _attrs(name, ld.options))
     coords = {"realisation": ("realisation", np.asarray(index, dtype=np.int64),
