@@ -4,8 +4,8 @@
    TermOperator) against ``scipy.sparse.linalg.expm_multiply`` on the same H, state and log
    time grid (0 and 0.1 .. t_max, 10 per decade; expm_multiply steps from one output time to
    the next), interleaved and repeated; each result's error against a reference (Chebyshev at
-   tol = 1e-15, checked against Krylov at tol = 1e-14 unless --no-krylov-check) is reported, so the ratio is at a
-   stated accuracy.
+   tol = 1e-15, checked against Krylov at tol = 1e-14 unless --no-krylov-check) is reported,
+   so the ratio is at a stated accuracy.
 2. ``quench``: one realisation to t_max with the imbalance and the half-chain entropy measured
    at every output time, in a fresh process each, for its time and peak resident memory.
 
