@@ -9,7 +9,9 @@ Anal. 34, 1911 (1997)). Error estimate of a step of length tau (Saad, SIAM J. Nu
     err(tau) / ||psi|| ~ beta_m |[e^{-i tau T_m}]_{m-1, 0}|,
 
 with beta_m the next Lanczos coefficient. It is an *estimate*, not a bound (the Chebyshev
-propagator has the bound); tests hold the two methods and full ED equal.
+propagator has the bound); tests hold the two methods and full ED equal to 1e-10. Below about
+tol = 1e-12 it is rounding-limited and optimistic (measured: tol = 1e-14 gave 4.9e-12 at L = 16,
+t = 100, benchmarks/RESULTS.md), and it needs about twice the products of Chebyshev.
 """
 
 from __future__ import annotations
