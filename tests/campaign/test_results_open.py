@@ -274,3 +274,20 @@ def test_a_store_of_an_older_format_is_read_but_not_resumed(tmp_path):
         with pytest.raises(StoreError, match=r"mblkit\.open.*choose another output path"):
             run_campaign(cfg, text, tmp_path / "old.h5", workers=1)
         assert (tmp_path / "old.h5").read_bytes() == before
+
+
+def test_typical_values_and_medians_of_the_whole_grid_in_one_line(store):
+    from mblkit.campaign.results import over_realisations
+    from mblkit.stats.summaries import median_value
+
+    per = mblkit.open(store, per_realisation=True)
+    typical = over_realisations(per, "gap_ratio", typical_value)
+    assert typical.value.dims == ("L", "W")
+    for L in (6, 8):
+        for W in (1.0, 5.0):
+            r = per.gap_ratio.sel(L=L, W=W).values
+            assert float(typical.value.sel(L=L, W=W)) == pytest.approx(
+                np.exp(np.mean(np.log(r))), rel=1e-12)
+    median = over_realisations(per, "gap_ratio", median_value)
+    np.testing.assert_allclose(median.value, per.gap_ratio.median("realisation"), rtol=1e-12)
+    assert np.all(median.error >= 0)

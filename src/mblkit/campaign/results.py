@@ -295,3 +295,28 @@ def density(ds, name: str):
     out.attrs = {"long_name": f"probability density of {describe(name).long_name}",
                  "units": f"1/{describe(name).units}" if describe(name).units else ""}
     return out
+
+
+def over_realisations(per, name: str, statistic: Any):
+    """``statistic`` (e.g. :func:`mblkit.stats.summaries.typical_value` or ``median_value``)
+    of variable ``name`` of the per-realisation view ``per`` at every grid point, as a Dataset
+    with ``value`` and ``error`` on the grid coordinates: typical values and medians of the
+    whole campaign in one line. Realisations a point lacks (NaN rows) are left out."""
+    import xarray as xr
+
+    da = per[name]
+    grid = list(da.dims[:da.dims.index("realisation")])  # (*grid, realisation, ...)
+    stacked = da.stack(_point=grid) if grid else da.expand_dims(_point=[0])
+    values, errors = [], []
+    for k in range(stacked.sizes["_point"]):
+        samples = np.moveaxis(stacked.isel(_point=k).values,
+                              stacked.isel(_point=k).dims.index("realisation"), 0)
+        keep = ~np.all(np.isnan(samples.reshape(len(samples), -1)), axis=1)
+        est = statistic(samples[keep])
+        values.append(est.value)
+        errors.append(est.error)
+    attrs = {**da.attrs, "statistic": getattr(statistic, "__name__", str(statistic))}
+    out = xr.Dataset({"value": ("_point", np.asarray(values), attrs),
+                      "error": ("_point", np.asarray(errors), attrs)},
+                     coords={"_point": stacked["_point"]} if grid else {"_point": [0]})
+    return out.unstack("_point") if grid else out.isel(_point=0, drop=True)
