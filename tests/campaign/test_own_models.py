@@ -207,6 +207,12 @@ def test_adding_a_grid_value_computes_only_the_new_point_and_keeps_the_old_bitwi
     assert run_campaign(cfg, text, tmp_path / "grown.h5").computed == 6
     before = dump_store(tmp_path / "grown.h5")
     cfg, text = grid_config(tmp_path, "b.toml", "[1.0, 3.0, 5.0]")
+    fewer = text.replace("realisations = 3", "realisations = 2")
+    with pytest.raises(StoreMismatchError, match="realisations = 2 is below"):
+        run_campaign(parse_config(fewer), fewer, tmp_path / "grown.h5")
+    untouched = dump_store(tmp_path / "grown.h5")
+    assert set(untouched) == set(before)
+    assert all(np.array_equal(untouched[k], before[k]) for k in before)
     report = run_campaign(cfg, text, tmp_path / "grown.h5")
     assert (report.computed, report.skipped) == (3, 6)
     after = dump_store(tmp_path / "grown.h5")

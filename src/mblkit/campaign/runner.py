@@ -26,7 +26,7 @@ from mblkit.campaign.executors import (
     SerialExecutor,
     plan_workers,
 )
-from mblkit.campaign.store import CampaignStore, StoreError
+from mblkit.campaign.store import CampaignStore, StoreError, StoreMismatchError
 from mblkit.campaign.tasks import (
     Point,
     campaign_identity,
@@ -97,6 +97,13 @@ def grow_store(config: CampaignConfig, config_text: str, store_path: Path, chash
         return []
     if grid_identity(old) != grid_identity(config):
         return []
+    most = max((max(stored.completed(p), default=-1) for p in range(stored.n_points)),
+               default=-1)
+    if most >= config.realisations:  # refused before the store is rewritten
+        raise StoreMismatchError(
+            f"realisations = {config.realisations} is below what the campaign store "
+            f"{store_path} holds (realisation {most}): a store never drops results; set "
+            f"realisations >= {most + 1}, or choose another output path")
     from mblkit.campaign.bins import histogram_bins
 
     _, params = campaign_identity(config, points)
