@@ -54,9 +54,20 @@ def test_eta_weighs_tasks_by_their_cost():
     now[0] = 10.0
     assert eta.remaining(10) == pytest.approx(1000.0)
     assert eta.fraction(10) == pytest.approx(10 / 1010)
-    now[0] = 510.0
-    assert eta.remaining(15) == pytest.approx(510.0 * (500 / 1010) / (510 / 1010))
-    assert eta.remaining(0) is None
+    assert CostWeightedETA([1.0, 2.0]).remaining(0) is None
+    assert eta.remaining(20) == 0.0
+
+
+def test_eta_learns_the_scaling_between_sizes():
+    """Tasks of cost 1, 8, 64 (dense ED at dim 1, 2, 4); measured 1 s and 2 s per task for
+    the first two (small sizes are not cubic yet): beta = ln 2 / ln 8 = 1/3, so a 64-task is
+    predicted at 2 * 8^(1/3) = 4 s: 20 s left, where cost weighting alone says 107 s."""
+    now = [0.0]
+    eta = CostWeightedETA([1.0] * 5 + [8.0] * 5 + [64.0] * 5, clock=lambda: now[0])
+    for k in range(1, 11):
+        now[0] = float(k) if k <= 5 else 5.0 + 2.0 * (k - 5)
+        eta.remaining(k)
+    assert eta.remaining(10) == pytest.approx(20.0)
 
 
 def test_plain_progress_writes_a_line_every_so_often_and_at_the_end():

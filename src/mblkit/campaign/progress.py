@@ -3,9 +3,10 @@ logs when stdout is not a terminal (batch jobs, nohup).
 
 Counting tasks alone misleads: with L the slowest grid axis the last points cost most (dense
 ED: dim^3), so an ETA from the rate of the first tasks is several times too short. Here each
-remaining task weighs its point's cost (:func:`mblkit.campaign.check.cost_law`); tasks run
-in order (the executors take them lazily, in order), so the first k finished are close to the
-first k submitted.
+remaining task weighs its point's cost (:func:`mblkit.campaign.check.cost_law`), with the
+scaling between sizes learnt from the tasks already finished (:class:`CostWeightedETA`);
+tasks run in order (the executors take them lazily, in order), so the first k finished are
+close to the first k submitted.
 """
 
 from __future__ import annotations
@@ -17,17 +18,23 @@ import numpy as np
 
 
 class CostWeightedETA:
-    """ETA from the cost done so far: ``remaining cost x elapsed / cost done``.
+    """ETA that weighs each remaining task by its expected cost, learning the scaling online.
 
-    ``costs``: the expected cost of each task still to run at the start, in run order.
+    ``costs``: the expected cost of each task still to run at the start, in run order (the cost
+    law, e.g. dim^3). Small sizes are not yet cubic (building, observables and Python weigh
+    in), so the wall time per task of the groups of equal cost already finished is fitted as
+    ``w ~ cost^beta`` through the two largest ones (beta in [0.2, 1]); with one group finished,
+    beta = 1 (the cost law itself). Each remaining task is then predicted from the largest
+    finished group. Wall time per task includes the parallelism of the workers.
     """
 
     def __init__(self, costs: Sequence[float], clock: Callable[[], float] = time.monotonic
                  ) -> None:
-        self._cumulative = np.concatenate(([0.0], np.cumsum(np.asarray(costs, float))))
+        self._costs = np.asarray(costs, float)
+        self._cumulative = np.concatenate(([0.0], np.cumsum(self._costs)))
         self._clock = clock
         self._start = clock()
-        self._first_done: int | None = None
+        self._times: list[float] = []  # wall clock when task k finished
 
     @property
     def total_cost(self) -> float:
@@ -38,13 +45,36 @@ class CostWeightedETA:
         k = min(max(finished, 0), len(self._cumulative) - 1)
         return float(self._cumulative[k] / self.total_cost) if self.total_cost > 0 else 1.0
 
+    def _observe(self, finished: int) -> None:
+        now = self._clock()
+        finished = min(finished, len(self._costs))
+        while len(self._times) < finished:  # a jump: spread the time evenly
+            last = self._times[-1] if self._times else self._start
+            missing = finished - len(self._times)
+            self._times.append(last + (now - last) / missing)
+
     def remaining(self, finished: int) -> float | None:
         """Seconds left after ``finished`` tasks of this run (None before the first)."""
-        f = self.fraction(finished)
-        if finished <= 0 or f <= 0:
+        self._observe(finished)
+        n = len(self._times)
+        if n == 0:
             return None
-        elapsed = self._clock() - self._start
-        return elapsed * (1 - f) / f
+        if n >= len(self._costs):
+            return 0.0
+        walls = np.diff(np.concatenate(([self._start], self._times)))
+        done_costs = self._costs[:n]
+        groups = sorted(set(done_costs.tolist()))
+        per_task = {c: float(walls[done_costs == c].mean()) for c in groups}
+        top = groups[-1]
+        beta = 1.0
+        if len(groups) >= 2 and per_task[groups[-2]] > 0 and per_task[top] > 0:
+            lower = groups[-2]
+            beta = float(np.clip(np.log(per_task[top] / per_task[lower]) / np.log(top / lower),
+                                 0.2, 1.0))
+        rest = self._costs[n:]
+        predicted = [per_task[c] if c in per_task else per_task[top] * (c / top) ** beta
+                     for c in rest.tolist()]
+        return float(np.sum(predicted))
 
 
 def format_seconds(seconds: float | None) -> str:
