@@ -411,3 +411,26 @@ def apparent_critical_eps(eps: np.ndarray, p: np.ndarray, level: float = 0.5) ->
     if j == 0:
         return float(x[0]) if y[0] == level else math.nan
     return float(x[j - 1] + (level - y[j - 1]) * (x[j] - x[j - 1]) / (y[j] - y[j - 1]))
+
+
+@dataclass(frozen=True)
+class AvalancheChain:
+    """Parameters of one finite chain of the full scheme: L sites, resonance probability eps
+    per bond, bare-coupling constant K, local dimension d_s, joint or one-sided collar tests (the
+    campaign model ``avalanche-scheme``; :func:`sample_chain` draws one realisation)."""
+
+    L: int
+    eps: float
+    K: float = DEFAULT_K
+    d_s: float = 2.0
+    joint_sides: bool = True
+
+    def __post_init__(self) -> None:
+        if isinstance(self.L, bool) or not isinstance(self.L, int) or self.L < 2:
+            raise ValueError(f"L={self.L!r} is not allowed: an integer >= 2")
+        if not isinstance(self.eps, int | float) or not 0 <= self.eps <= 1:
+            raise ValueError(f"eps={self.eps!r} is not allowed: it must lie in [0, 1]")
+        if not isinstance(self.K, int | float) or not self.K > 0:
+            raise ValueError(f"K={self.K!r} is not allowed: it must be > 0")
+        if not isinstance(self.d_s, int | float) or not self.d_s > 1:
+            raise ValueError(f"d_s={self.d_s!r} is not allowed: it must be > 1")
