@@ -89,8 +89,8 @@ def run(
     try:
         cfg, text = load_config(config)
         store_path = output_path(cfg, config)
-        costs = _task_costs(cfg, store_path)
-        eta = CostWeightedETA(costs)
+        costs, floor = _task_costs(cfg, store_path, workers, blas_threads)
+        eta = CostWeightedETA(costs, floor=floor)
         if console.is_terminal:
             columns = ("[progress.description]{task.description}", BarColumn(),
                        MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
@@ -191,15 +191,22 @@ def check(
                   + "; an estimate, within a factor of about 2 on a quiet machine")
 
 
-def _task_costs(cfg, store_path: Path) -> list[float]:
-    """The expected cost of every realisation still to run, in run order (the ETA's weights)."""
-    from mblkit.campaign.check import cost_law
-    from mblkit.campaign.tasks import validate
+def _task_costs(cfg, store_path: Path, workers: int | None, blas_threads: int
+                ) -> tuple[list[float], float]:
+    """The expected cost of every realisation still to run, in run order (the ETA's weights),
+    and the LAPACK floor in wall seconds per unit of cost (over the planned workers)."""
+    from mblkit.campaign.check import cost_law, lapack_floor
+    from mblkit.campaign.executors import plan_workers
+    from mblkit.campaign.tasks import histogram_memory, point_memory, validate
+    from mblkit.memory import available_memory
 
     points = validate(cfg)
     done = _completed(store_path, len(points))
-    return [cost_law(cfg, pt)[0] for p, pt in enumerate(points)
-            for i in range(cfg.realisations) if i not in done[p]]
+    costs = [cost_law(cfg, pt)[0] for p, pt in enumerate(points)
+             for i in range(cfg.realisations) if i not in done[p]]
+    biggest = max(point_memory(cfg, pt) + histogram_memory(cfg, pt) for pt in points)
+    n = plan_workers(workers, biggest, available_memory(), blas_threads)
+    return costs, lapack_floor(cfg) / max(1, min(n, len(costs) or 1))
 
 
 def _completed(store_path: Path, n_points: int) -> list[set[int]]:

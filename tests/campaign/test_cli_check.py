@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 import mblkit.campaign.runner as runner
 from mblkit.campaign.check import check_config, cost_law
 from mblkit.campaign.config import ConfigError, load_config, parse_config
-from mblkit.campaign.progress import CostWeightedETA, PlainProgress
+from mblkit.campaign.progress import BETA_PRIOR, CostWeightedETA, PlainProgress
 from mblkit.campaign.tasks import validate
 from mblkit.cli import app
 
@@ -47,12 +47,15 @@ def test_interior_cost_law_is_the_measured_exponent(tiny_config):
 
 
 def test_eta_weighs_tasks_by_their_cost():
-    """10 cheap tasks then 10 that cost 100x: after the cheap ones in 10 s, the ETA is the
-    expensive ones' 1000 s, not the 10 s a count of tasks gives."""
+    """10 cheap tasks then 10 that cost 100x: after the cheap ones in 10 s (1 s each), a count
+    of tasks says 10 s; the ETA says 10 x 100^BETA_PRIOR s, or 10 x 100 s where LAPACK's
+    floor (here 1 s per unit of cost) is above that."""
     now = [0.0]
     eta = CostWeightedETA([1.0] * 10 + [100.0] * 10, clock=lambda: now[0])
+    floored = CostWeightedETA([1.0] * 10 + [100.0] * 10, clock=lambda: now[0], floor=1.0)
     now[0] = 10.0
-    assert eta.remaining(10) == pytest.approx(1000.0)
+    assert eta.remaining(10) == pytest.approx(10 * 100**BETA_PRIOR)
+    assert floored.remaining(10) == pytest.approx(1000.0)
     assert eta.fraction(10) == pytest.approx(10 / 1010)
     assert CostWeightedETA([1.0, 2.0]).remaining(0) is None
     assert eta.remaining(20) == 0.0

@@ -166,6 +166,19 @@ def calibrate(config: CampaignConfig, points: list[Point], costs: list[float]) -
     return Calibration(t0, costs[cheapest], beta, b, how)
 
 
+def lapack_floor(config: CampaignConfig, n: int = 400) -> float:
+    """LAPACK's seconds per unit of cost here (dense eigh of n x n, the cubic work alone): a
+    lower bound of a dense realisation's time; 0 for interior ED and the scheme."""
+    kind = kind_of(config).name
+    if kind == "avalanche-scheme" or (kind == "hamiltonian"
+                                      and config.solver.method == "interior"):
+        return 0.0
+    m = np.random.default_rng(0).standard_normal((n, n))
+    m = m + m.T
+    np.linalg.eigh(m)
+    return min(_time(lambda: np.linalg.eigh(m)) for _ in range(2)) / n**3
+
+
 def check_config(config: CampaignConfig, workers: int | None = None, blas_threads: int = 1,
                  measure: bool = True) -> CheckReport:
     """Validate ``config`` and plan it (module docstring); nothing is stored."""

@@ -16,6 +16,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+#: Wall time per task ~ cost^beta before two sizes have finished. Measured here between the
+#: two smallest sizes (mblkit check): 0.40 (demo, dim 70 -> 252), 0.56 (rho-vbar, 32 -> 256);
+#: the LAPACK floor takes over where the cubic work dominates.
+BETA_PRIOR = 0.4
+
 
 class CostWeightedETA:
     """ETA that weighs each remaining task by its expected cost, learning the scaling online.
@@ -24,12 +29,15 @@ class CostWeightedETA:
     law, e.g. dim^3). Small sizes are not yet cubic (building, observables and Python weigh
     in), so the wall time per task of the groups of equal cost already finished is fitted as
     ``w ~ cost^beta`` through the two largest ones (beta in [0.2, 1]); with one group finished,
-    beta = 1 (the cost law itself). Each remaining task is then predicted from the largest
-    finished group. Wall time per task includes the parallelism of the workers.
+    beta = :data:`BETA_PRIOR`. Each remaining task is predicted from the largest finished
+    group, and never below ``floor x cost``: the cubic work alone (LAPACK's seconds per unit
+    of cost on this machine, divided by the workers; 0: no floor), which takes over at large
+    sizes. Wall time per task includes the parallelism of the workers.
     """
 
-    def __init__(self, costs: Sequence[float], clock: Callable[[], float] = time.monotonic
-                 ) -> None:
+    def __init__(self, costs: Sequence[float], clock: Callable[[], float] = time.monotonic,
+                 floor: float = 0.0) -> None:
+        self._floor = float(floor)
         self._costs = np.asarray(costs, float)
         self._cumulative = np.concatenate(([0.0], np.cumsum(self._costs)))
         self._clock = clock
@@ -66,13 +74,14 @@ class CostWeightedETA:
         groups = sorted(set(done_costs.tolist()))
         per_task = {c: float(walls[done_costs == c].mean()) for c in groups}
         top = groups[-1]
-        beta = 1.0
+        beta = BETA_PRIOR
         if len(groups) >= 2 and per_task[groups[-2]] > 0 and per_task[top] > 0:
             lower = groups[-2]
             beta = float(np.clip(np.log(per_task[top] / per_task[lower]) / np.log(top / lower),
                                  0.2, 1.0))
         rest = self._costs[n:]
-        predicted = [per_task[c] if c in per_task else per_task[top] * (c / top) ** beta
+        predicted = [per_task[c] if c in per_task
+                     else max(per_task[top] * (c / top) ** beta, self._floor * c)
                      for c in rest.tolist()]
         return float(np.sum(predicted))
 
