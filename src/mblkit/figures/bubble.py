@@ -199,8 +199,15 @@ def figure_6(scan: Points) -> Figure:
         for W, c in zip(disorders, _colours(len(disorders)), strict=True):
             rows = sorted(bd.select(here, W=W), key=lambda p: p.beta)
             beta = [p.beta for p in rows]
-            r = [p.gap_ratio.mean() for p in rows]
-            e = [p.gap_ratio.std(ddof=1) / np.sqrt(p.n) if p.n > 1 else np.nan for p in rows]
+            ratios = []
+            for p in rows:
+                if p.gap_ratio is None:
+                    raise ValueError(f"the point L = {p.L}, W = {p.W}, beta = {p.beta} has no "
+                                     "stored gap_ratio: add the observable to the campaign")
+                ratios.append(p.gap_ratio)
+            r = [g.mean() for g in ratios]
+            e = [g.std(ddof=1) / np.sqrt(p.n) if p.n > 1 else np.nan
+                 for p, g in zip(rows, ratios, strict=True)]
             ax.errorbar(beta, r, e, marker="o", ms=3, capsize=2, color=c, label=f"W = {W:g}")
             if len(rows) >= 3:
                 best = bd.best_beta(here, W=W)

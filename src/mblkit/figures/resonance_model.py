@@ -195,6 +195,9 @@ def figure_11(*, Lambdas: tuple[float, ...] = (1.0, 10.0, 100.0),
                                  "numpy.random.Generator")
             xs = x[:: max(1, x.size // 12)]
             est = sample_loss_diffusion(problem, lam * xs, n_paths=n_paths, rng=rng)
+            if est.p_stderr is None:
+                raise RuntimeError("sample_loss_diffusion returned no Monte-Carlo error bars "
+                                   "(p_stderr=None)")
             ax.errorbar(xs, lam * est.p, lam * est.p_stderr, fmt="o", ms=3, color=f"C{i}",
                         capsize=2)
     ax.loglog(x, 0.5 / np.sqrt(x) * np.exp(-np.sqrt(x)), "k:",

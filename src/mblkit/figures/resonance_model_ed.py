@@ -77,6 +77,21 @@ class ProbePoint:
     def L(self) -> int:
         return int(self.params["L"])
 
+    def spectral(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(times, czz, czz_inf, s_weights) of the "spectral" observable; ValueError if absent."""
+        if (self.times is None or self.czz is None or self.czz_inf is None
+                or self.s_weights is None):
+            raise ValueError(f"point {self.params!r} has no 'spectral' arrays: run the store "
+                             f"with [[observables]] name = 'spectral'")
+        return self.times, self.czz, self.czz_inf, self.s_weights
+
+    def matrix_elements(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(v_counts, v_sum, reference_width) of "matrix_elements"; ValueError if absent."""
+        if self.v_counts is None or self.v_sum is None or self.reference_width is None:
+            raise ValueError(f"point {self.params!r} has no 'matrix_elements' arrays: run the "
+                             f"store with [[observables]] name = 'matrix_elements'")
+        return self.v_counts, self.v_sum, self.reference_width
+
 
 @dataclass(frozen=True)
 class ProbeData:
@@ -187,11 +202,13 @@ def _distinct(n: int) -> list:
     return [matplotlib.colormaps["tab10"](k % 10) for k in range(n)]
 
 
-def _require(data: ProbeData, what: str) -> None:
-    ok = data.omega_bins is not None if what == "spectral" else data.v_bins is not None
-    if not ok:
+def _require(data: ProbeData, what: str) -> LogBins:
+    """The bins of observable ``what`` ("spectral": omega, "matrix_elements": v)."""
+    bins = data.omega_bins if what == "spectral" else data.v_bins
+    if bins is None:
         raise ValueError(f"the store has no {what!r} observable: run it with "
                          f"[[observables]] name = {what!r}")
+    return bins
 
 
 def figure_correlator(data: ProbeData) -> Figure:
@@ -203,11 +220,12 @@ def figure_correlator(data: ProbeData) -> Figure:
     axes = fig.subplots(1, max(len(groups), 1), squeeze=False)[0]
     for ax, (label, pts) in zip(axes, groups.items(), strict=False):
         for colour, p in zip(_shades(len(pts), "Blues"), pts, strict=True):
-            mean = p.czz.mean(axis=0)
-            sem = p.czz.std(axis=0, ddof=1) / np.sqrt(p.n) if p.n > 1 else 0 * mean
-            ax.semilogx(p.times, mean, color=colour, label=f"L = {p.L}")
-            ax.fill_between(p.times, mean - sem, mean + sem, color=colour, alpha=0.25, lw=0)
-            ax.axhline(p.czz_inf.mean(), color=colour, ls="--", lw=0.8)
+            times, czz, czz_inf, _ = p.spectral()
+            mean = czz.mean(axis=0)
+            sem = czz.std(axis=0, ddof=1) / np.sqrt(p.n) if p.n > 1 else 0 * mean
+            ax.semilogx(times, mean, color=colour, label=f"L = {p.L}")
+            ax.fill_between(times, mean - sem, mean + sem, color=colour, alpha=0.25, lw=0)
+            ax.axhline(czz_inf.mean(), color=colour, ls="--", lw=0.8)
         ax.set(xlabel="t", ylabel=r"$[C_{zz}(t)]$", title=label, ylim=(-0.1, 1.05))
         ax.legend(fontsize=7)
     return fig
@@ -217,20 +235,21 @@ def figure_spectral_overlay(data: ProbeData) -> Figure:
     """Measured [S(omega)] (markers) and the generalised RM fed with the measured varrho(v)
     (lines, Eqs. 100-102, bin-averaged), log-log, one panel per parameter set, every L; the
     legend gives the measured [C_zz] and the model's F(0)."""
-    _require(data, "spectral")
-    _require(data, "matrix_elements")
-    bins = data.omega_bins
+    bins = _require(data, "spectral")
+    v_bins = _require(data, "matrix_elements")
     groups = data.groups()
     fig = Figure(figsize=(4.4 * max(len(groups), 1), 3.8), constrained_layout=True)
     axes = fig.subplots(1, max(len(groups), 1), squeeze=False)[0]
     x = bins.centres
     for ax, (label, pts) in zip(axes, groups.items(), strict=False):
         for colour, p in zip(_shades(len(pts), "viridis"), pts, strict=True):
-            measured = spectral_density(p.s_weights.mean(axis=0), bins)
+            _, _, czz_inf, s_weights = p.spectral()
+            v_counts, _, reference_width = p.matrix_elements()
+            measured = spectral_density(s_weights.mean(axis=0), bins)
             keep = measured > 0
             ax.loglog(x[keep], measured[keep], "o", ms=3, color=colour,
-                      label=f"ED L = {p.L}: [Czz] = {p.czz_inf.mean():.3f}")
-            varrho = measured_varrho(p.v_counts, data.v_bins, float(p.reference_width.sum()))
+                      label=f"ED L = {p.L}: [Czz] = {czz_inf.mean():.3f}")
+            varrho = measured_varrho(v_counts, v_bins, float(reference_width.sum()))
             F0, weights = model_weights(varrho, bins)
             model = spectral_density(weights, bins)
             keep = model > 0
@@ -255,7 +274,10 @@ def figure_rho_vbar(data: ProbeData) -> Figure:
     for colour, (label, pts) in zip(_distinct(len(data.groups())),
                                     data.groups().items(), strict=True):
         L = np.array([p.L for p in pts])
-        values = [pooled_rho_vbar(p.v_sum, p.reference_width) for p in pts]
+        values = []
+        for p in pts:
+            _, v_sum, reference_width = p.matrix_elements()
+            values.append(pooled_rho_vbar(v_sum, reference_width))
         y = np.array([v[0] for v in values])
         ax.errorbar(L, y, [v[1] for v in values], marker="o", ms=4, capsize=2, color=colour,
                     label=label)

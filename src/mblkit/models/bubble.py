@@ -120,8 +120,11 @@ class BubbleChain:
 
     def sample(self, rng: np.random.Generator) -> BubbleRealisation:
         """Fields h_i uniform in [-W, W] (drawn first), then R_0, R_1, R_2 of Eq. 4 in order."""
+        beta = self.beta
+        if beta is None:  # __post_init__ replaces None by the paper's value
+            raise RuntimeError("beta=None after construction: the paper's value was not filled in")
         h = self.chain.sample(rng)
-        R0, R1, R2 = (goe_matrix(rng, self.n_goe, self.beta) for _ in range(3))
+        R0, R1, R2 = (goe_matrix(rng, self.n_goe, beta) for _ in range(3))
         return BubbleRealisation(h, R0, R1, R2)
 
     def basis(self, n_up: int | None = None) -> SpinBasis:

@@ -182,16 +182,18 @@ def mean_field_flow(eps: float, K: float, *, d_s: float = 2.0, a: float = 1.0,
 
     eps in [0, 1], K > 0, d_s states per site, lattice spacing a (lengths in units of a).
     """
-    e, s = _setup(eps, K, d_s, a, k_max)
-    if e.ndim != 0:
+    e_arr, s = _setup(eps, K, d_s, a, k_max)
+    if e_arr.ndim != 0:
         raise ValueError(f"eps={eps!r} is not allowed here: pass one number (the vectorised "
                          "functions take arrays)")
-    e = float(e)
+    e = float(e_arr)
     alpha = float(_initial_alpha(np.asarray(e), K))
     if not math.isfinite(alpha):  # eps = 0: no resonances at all
         return FlowResult(e, float(K), s, float(a), np.array([np.inf]), np.zeros(1),
                           np.zeros(1), math.inf, math.inf)
-    alphas, collars, rhos = [alpha], [], []
+    alphas: list[float] = [alpha]
+    collars: list[float] = []
+    rhos: list[float] = []
     for k in range(1, k_max + 1):
         if alpha <= s:
             return FlowResult(e, float(K), s, float(a), np.array(alphas), np.array(collars),

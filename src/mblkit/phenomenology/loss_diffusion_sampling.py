@@ -98,8 +98,7 @@ def sample_loss_diffusion(problem: LossDiffusionProblem, r: np.ndarray, *, n_pat
     s0 = float(diffusion_width(problem, np.array(0.0)))
     e = problem.e_start + s0 * rng.standard_normal(n)  # free diffusion from r_0 to 0
     log_w = np.zeros(n)
-    point = isinstance(problem, PointLossDiffusion)
-    g_prev = None if point else _g_at(problem, e, 0.0)
+    g_prev = None if isinstance(problem, PointLossDiffusion) else _g_at(problem, e, 0.0)
 
     F = np.empty(r.size)
     F_err = np.empty(r.size)
@@ -113,7 +112,7 @@ def sample_loss_diffusion(problem: LossDiffusionProblem, r: np.ndarray, *, n_pat
     for r_a, r_b in itertools.pairwise(grid):
         dt = r_b - r_a
         e_new = e + math.sqrt(2.0 * dt) * W * rng.standard_normal(n)
-        if point:
+        if isinstance(problem, PointLossDiffusion):
             c = problem.gamma / sqrt2w  # loss per unit local time of B = e / (sqrt(2) W)
             log_w_prev = log_w
             log_w = log_w + np.log(_bridge_factor(e / sqrt2w, e_new / sqrt2w, dt, c))
@@ -125,7 +124,8 @@ def sample_loss_diffusion(problem: LossDiffusionProblem, r: np.ndarray, *, n_pat
         if i is not None:
             w = np.exp(log_w)
             F[i], F_err[i] = w.mean(), w.std(ddof=1) / math.sqrt(n)
-            if point:  # E[w_a * gamma * N(0; e_a, 2 W^2 dt) * bridge factor (e_a -> 0)]
+            if isinstance(problem, PointLossDiffusion):
+                # E[w_a * gamma * N(0; e_a, 2 W^2 dt) * bridge factor (e_a -> 0)]
                 dens = np.exp(-e ** 2 / (4.0 * W ** 2 * dt)) / math.sqrt(4 * math.pi * W ** 2 * dt)
                 rate = (np.exp(log_w_prev) * problem.gamma * dens
                         * _bridge_factor(e / sqrt2w, np.zeros(n), dt, c))

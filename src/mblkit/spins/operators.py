@@ -168,7 +168,7 @@ def dense_operator(opstr: str, sites: Sequence[int], L: int) -> np.ndarray:
     # single-site matrices in the order (|down>, |up>) = (bit 0, bit 1)
     result = np.eye(1 << L, dtype=complex)
     for letter, site in zip(opstr, sites, strict=True):
-        factors = [np.eye(2)] * L
+        factors: list[np.ndarray] = [np.eye(2)] * L
         factors[L - 1 - site] = single[letter]
         full = factors[0]
         for f in factors[1:]:

@@ -52,16 +52,17 @@ class Bipartition:
         a_code = kernels.compress_bits(basis.states, np.array(sites, dtype=np.int64))
         b_code = kernels.compress_bits(basis.states, rest)
         n_a, n_b = len(sites), len(rest)
-        if not basis.in_sector:
+        n_up = basis.n_up
+        if n_up is None:  # full space: one block
             block = _Block(np.arange(1 << n_a), np.arange(basis.chain_dim), a_code, b_code,
                            (1 << n_a, 1 << n_b))
             return cls(basis, sites, (block,))
         binom = kernels.binomial_table(basis.L)
         ups_a = kernels.popcounts(a_code)
         blocks = []
-        for k in range(max(0, basis.n_up - n_b), min(n_a, basis.n_up) + 1):
+        for k in range(max(0, n_up - n_b), min(n_a, n_up) + 1):
             pos = np.flatnonzero(ups_a == k)
-            shape = (int(binom[n_a, k]), int(binom[n_b, basis.n_up - k]))
+            shape = (int(binom[n_a, k]), int(binom[n_b, n_up - k]))
             blocks.append(_Block(kernels.sector_states(n_a, k, binom), pos,
                                  kernels.rank_states(a_code[pos], binom),
                                  kernels.rank_states(b_code[pos], binom), shape))
