@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from mblkit.models import XXZChain
-from mblkit.observables import R_GOE_LARGE_N, R_POISSON, gap_ratio, mean_gap_ratio
+from mblkit.observables import (
+    R_GOE_LARGE_N,
+    R_POISSON,
+    central_window,
+    gap_ratio,
+    mean_gap_ratio,
+)
 from mblkit.solvers import eigh
 
 
@@ -86,3 +92,16 @@ def test_non_finite_levels_are_refused(bad):
     for fn in (gap_ratio, mean_gap_ratio, quasienergy_gap_ratio):
         with pytest.raises(ValueError, match="non-finite"):
             fn(levels)
+
+
+def test_central_window_keeps_what_the_decimal_fraction_means():
+    """Reference in exact rational arithmetic: floor(N (1 - f) / 2) levels cut at each end, with
+    f read as the decimal the user wrote (20 levels at f = 0.9 keep 18, not 19)."""
+    from fractions import Fraction
+
+    for text in ("0.1", "0.25", "0.3", "0.5", "0.6", "0.7", "0.9", "0.95", "1"):
+        f = Fraction(text)
+        for n in (3, 4, 5, 10, 20, 70, 252, 924, 3432, 12870):
+            lo = int(n * (1 - f) / 2)  # exact: a Fraction's int() is its floor for >= 0
+            assert central_window(n, float(text)) == slice(lo, n - lo), (n, text)
+    assert central_window(20, 0.9) == slice(1, 19)

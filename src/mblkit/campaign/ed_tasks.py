@@ -24,6 +24,7 @@ from mblkit.campaign.registry import Point, TaskKind, register, sites_of
 from mblkit.models import BubbleChain, BubbleRealisation, O3HeisenbergChain, SpinChain, XXZChain
 from mblkit.models.targets import energy_at_density, extremal_energies
 from mblkit.observables import (
+    central_window,
     gap_ratio,
     half_chain_entropy,
     magnetisation,
@@ -96,7 +97,7 @@ def check(config: CampaignConfig, point: Point, index: int) -> None:
     solved = (f"solver.k = {levels}" if config.solver.method == "interior"
               else f"dimension {dim}")
     for spec in config.observables:
-        window = _central(levels, spec.fraction)
+        window = central_window(levels, spec.fraction)
         states = window.stop - window.start
         need = 3 if spec.name == "gap_ratio" else 1
         if states < need:
@@ -125,10 +126,6 @@ def memory(config: CampaignConfig, point: Point) -> int:
     return int(30 * dim**1.5 * 16)
 
 
-def _central(n: int, fraction: float) -> slice:
-    return slice(int(n * (1 - fraction) / 2), int(np.ceil(n * (1 + fraction) / 2)))
-
-
 def _vectors(spectrum: Spectrum) -> np.ndarray:
     if spectrum.vectors is None:
         raise ValueError("this observable needs eigenvectors, the spectrum has none")
@@ -138,7 +135,7 @@ def _vectors(spectrum: Spectrum) -> np.ndarray:
 def obs_gap_ratio(spec: ObservableSpec, spectrum: Spectrum, point: Point,
                   realisation: object = None) -> dict:
     """Mean gap ratio over the central fraction, and a histogram of r on [0, 1]."""
-    window = spectrum.energies[_central(len(spectrum), spec.fraction)]
+    window = spectrum.energies[central_window(len(spectrum), spec.fraction)]
     counts, _ = np.histogram(gap_ratio(window), bins=spec.bins, range=(0.0, 1.0))
     return {"scalars": {"gap_ratio": mean_gap_ratio(spectrum.energies, spec.fraction)},
             "histograms": {"gap_ratio": counts.astype(np.int64)}}
@@ -154,7 +151,7 @@ def obs_purity(spec: ObservableSpec, spectrum: Spectrum, point: Point,
     correlation of Eq. 7, pooled over states and realisations, is exact
     (:func:`mblkit.stats.pooled_pearson`) - and a histogram of gamma on [1/2, 1].
     """
-    vectors = _vectors(spectrum)[:, _central(len(spectrum), spec.fraction)]
+    vectors = _vectors(spectrum)[:, central_window(len(spectrum), spec.fraction)]
     gamma = single_site_purity(vectors, basis_of(point))[:, sites_of(spec, point.model.L)]
     counts, _ = np.histogram(gamma, bins=spec.bins, range=(0.5, 1.0))
     return {"scalars": {"purity": float(gamma.mean())},
@@ -168,7 +165,7 @@ def obs_magnetisation(spec: ObservableSpec, spectrum: Spectrum, point: Point,
     """Histogram of <n|S^z_i|n> (S^z = sigma^z / 2, range [-1/2, 1/2]) over the central
     fraction of eigenstates, one row per selected site: counts of shape (sites, bins)
     (``ergodic-bubble-inclusions.txt`` SM B, Fig. 7, which plots sigma^z = 2 S^z)."""
-    vectors = _vectors(spectrum)[:, _central(len(spectrum), spec.fraction)]
+    vectors = _vectors(spectrum)[:, central_window(len(spectrum), spec.fraction)]
     sz = magnetisation(vectors, basis_of(point))[:, sites_of(spec, point.model.L)]
     counts = np.stack([np.histogram(column, bins=spec.bins, range=(-0.5, 0.5))[0]
                        for column in sz.T])
@@ -178,7 +175,7 @@ def obs_magnetisation(spec: ObservableSpec, spectrum: Spectrum, point: Point,
 def obs_entanglement(spec: ObservableSpec, spectrum: Spectrum, point: Point,
                      realisation: object = None) -> dict:
     """Half-chain von Neumann entropy averaged over the central fraction of eigenstates."""
-    vectors = _vectors(spectrum)[:, _central(len(spectrum), spec.fraction)]
+    vectors = _vectors(spectrum)[:, central_window(len(spectrum), spec.fraction)]
     entropy = half_chain_entropy(vectors, basis_of(point))
     return {"scalars": {"half_chain_entropy": float(entropy.mean())}}
 

@@ -37,20 +37,31 @@ def gap_ratio(energies: np.ndarray) -> np.ndarray:
     return np.divide(low, high, out=np.zeros_like(low), where=high > 0)
 
 
+def central_window(n: int, fraction: float) -> slice:
+    """The level indices [floor(N (1 - fraction) / 2), N - floor(N (1 - fraction) / 2)): the central
+    ``fraction`` of N levels, symmetric about the middle.
+
+    N (1 - fraction) / 2 is rounded to 9 decimals before the floor, so that a fraction written
+    in decimal (0.9, 0.3) keeps the levels its decimal value means: in binary 20 (1 - 0.9) / 2 is
+    0.99999999999999989 and a bare floor would keep 19 of 20 levels instead of 18.
+    """
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction={fraction!r} is not allowed: it must lie in (0, 1]")
+    lo = int(np.floor(round(n * (1 - fraction) / 2, 9)))
+    return slice(lo, n - lo)
+
+
 def mean_gap_ratio(energies: np.ndarray, fraction: float = 0.5) -> float:
     """<r> over the central ``fraction`` of the spectrum (by level index), default the middle half.
 
-    The levels kept are those with index in [N (1 - fraction) / 2, N (1 + fraction) / 2); the
-    ratios averaged are those whose three levels all lie in that window.
+    The levels kept are :func:`central_window` (N, fraction); the ratios averaged are those whose
+    three levels all lie in that window.
     """
     if not 0 < fraction <= 1:
         raise ValueError(f"fraction={fraction!r} is not allowed: it must lie in (0, 1]")
     e = np.sort(np.asarray(energies, dtype=np.float64))
     _check_finite_levels("energies", e)
-    n = e.size
-    lo = int(np.floor(n * (1 - fraction) / 2))
-    hi = int(np.ceil(n * (1 + fraction) / 2))
-    return float(np.mean(gap_ratio(e[lo:hi])))
+    return float(np.mean(gap_ratio(e[central_window(e.size, fraction)])))
 
 
 R_CUE_LARGE_N = 0.5996  # large-N CUE value (Atas et al. 2013), for Floquet operators without
