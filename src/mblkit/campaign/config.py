@@ -205,7 +205,8 @@ def _describe(error: ValidationError) -> str:
         value = e.get("input")
         if e["type"] == "extra_forbidden" and e["loc"]:
             allowed = _allowed_at(tuple(e["loc"]))
-            lines.append(f"  {key} = {value!r}: unknown key{did_you_mean(e['loc'][-1], allowed)}"
+            hint = did_you_mean(str(e["loc"][-1]), allowed)
+            lines.append(f"  {key} = {value!r}: unknown key{hint}"
                          + (f"; allowed here: {sorted(allowed)}" if allowed else ""))
             continue
         if e["type"] == "missing":
