@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test docs lint bench clean
+.PHONY: demo test docs lint bench bench-tiny clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,23 @@ demo: $(RUNTIME)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
 	$(MAKE) docs
 	$(BIN)/pytest -q
+	$(MAKE) bench-tiny
+
+# Every benchmark once at a tiny size (about a minute), so a benchmark that no longer runs fails
+# `make test`; the numbers mean nothing and go to build/bench-tiny, never benchmarks/results.
+TINY := MBLKIT_BENCH_RESULTS=build/bench-tiny $(BIN)/python benchmarks
+bench-tiny: $(STAMP)
+	$(TINY)/bench_full_ed.py 8 --repeats 1
+	$(TINY)/bench_interior.py 8 --repeats 1 --timeout 120 --out interior_tiny
+	$(TINY)/bench_campaign.py 2
+	$(TINY)/bench_floquet.py --tiny
+	$(TINY)/bench_models.py --tiny
+	$(TINY)/bench_store.py 2 20
+	$(TINY)/bench_verification.py --dense 256 --L 8 --k 10 --repeats 1
+	$(TINY)/bench_dynamics.py --tiny
 
 # API reference from the docstrings; any Sphinx warning is an error. docs/api holds the pages
 # autosummary generates: removed first, so a moved module leaves no stale page behind.
@@ -44,6 +59,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_interior.py
 	$(BIN)/python benchmarks/bench_campaign.py
 	$(BIN)/python benchmarks/bench_floquet.py
+	$(BIN)/python benchmarks/bench_models.py
+	$(BIN)/python benchmarks/bench_store.py
+	$(BIN)/python benchmarks/bench_verification.py
+	$(BIN)/python benchmarks/bench_dynamics.py
 
 clean:
 	rm -rf $(VENV) out build/docs .pytest_cache .ruff_cache

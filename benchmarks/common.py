@@ -67,8 +67,9 @@ def self_peak_memory() -> float:
 
 
 def save_results(name: str, payload: dict) -> None:
-    """Write ``payload`` and the environment to benchmarks/results/<name>.json."""
-    folder = Path(__file__).parent / "results"
-    folder.mkdir(exist_ok=True)
+    """Write ``payload`` and the environment to benchmarks/results/<name>.json (or to the folder
+    in MBLKIT_BENCH_RESULTS: `make bench-tiny` writes there, so it never replaces real results)."""
+    folder = Path(os.environ.get("MBLKIT_BENCH_RESULTS") or Path(__file__).parent / "results")
+    folder.mkdir(parents=True, exist_ok=True)
     with open(folder / f"{name}.json", "w") as f:
         json.dump({"environment": environment(), **payload}, f, indent=2, default=float)
