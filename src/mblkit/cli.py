@@ -138,7 +138,10 @@ def run(
                   f"{report.seconds:.1f} s -> {store_path}")
     if report.failed:
         console.print("failed realisations are recorded in the store and retried by running "
-                      "the same command again")
+                      "the same command again (those that failed before are retried last)")
+    for p, i, times, message in report.repeated:
+        console.print(f"[yellow]realisation {i} of point {p} has now failed in {times} runs: "
+                      f"{message}[/yellow]", markup=True, highlight=False)
     if report.lost:
         console.print(f"[yellow]{report.lost} journal record(s) vanished before they were "
                       "merged (deleted during the run?): run the same command again to "

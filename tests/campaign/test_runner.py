@@ -191,3 +191,42 @@ def test_raising_realisations_extends_the_campaign(tiny_config):
     run_file(direct, workers=1)
     assert_same_store(grown.with_suffix(".h5"), direct.with_suffix(".h5"))
     assert "realisations = 5" in CampaignStore.read(grown.with_suffix(".h5")).config_text
+
+
+def test_a_realisation_that_fails_every_run_is_retried_last_and_counted(tiny_config,
+                                                                       monkeypatch):
+    """A deterministic failure is not retried first forever: earlier failures run after every
+    other missing realisation, and each run that fails it again raises its count, reported."""
+    path = tiny_config("repeat", realisations=2)
+    original = runner_module.run_realisation
+    order: list[tuple[int, int]] = []
+
+    def broken(config, p, i):
+        order.append((p, i))
+        if (p, i) == (0, 0):
+            raise ArithmeticError("verification failed (simulated)")
+        return original(config, p, i)
+
+    monkeypatch.setattr(runner_module, "run_realisation", broken)
+    report = run_file(path, workers=1)
+    assert report.failed == 1 and report.repeated == ()
+    assert order[0] == (0, 0)  # nothing failed before: plain order
+    store = CampaignStore.read(path.with_suffix(".h5"))
+    message = store.failures()[0][2]
+    assert "simulated" in message and not message.startswith("[failed")
+    for times, realisations in ((2, 3), (3, 3)):
+        order.clear()
+        tiny_config("repeat", realisations=realisations)  # 2 -> 3: new work beside the failure
+        report = run_file(path, workers=1)
+        assert order[-1] == (0, 0) and order.count((0, 0)) == 1  # retried after the new work
+        assert len(order) == (1 + report.computed if times == 2 else 1)
+        assert [(p, i, n) for p, i, n, _ in report.repeated] == [(0, 0, times)]
+        message = CampaignStore.read(path.with_suffix(".h5")).failures()[0][2]
+        assert message.startswith(f"[failed {times} times] ") and message.count("[failed") == 1
+    assert runner_module.failure_count(message) == 3
+
+
+def test_earlier_failures_come_after_every_other_missing_realisation():
+    completed = [{0}, set(), {1}]
+    got = list(runner_module._missing(completed, 3, {(0, 1), (1, 2), (2, 1)}))
+    assert got == [(0, 2), (1, 0), (1, 1), (2, 0), (2, 2), (0, 1), (1, 2)]

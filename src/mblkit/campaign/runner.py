@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,8 @@ class RunReport:
     workers: int
     seconds: float
     lost: int = 0
+    repeated: tuple[tuple[int, int, int, str], ...] = ()  # (point, realisation, times, message)
+    """Realisations that failed again in this run after failing in an earlier one."""
 
 
 def library_versions() -> dict[str, str]:
@@ -72,12 +75,32 @@ def output_path(config: CampaignConfig, config_file: Path | None) -> Path:
     return Path(os.path.normpath(out))
 
 
-def _missing(completed: list[set[int]], realisations: int) -> Iterator[tuple[int, int]]:
-    """(point, realisation) not yet stored, in order, generated lazily (never a list of all)."""
+def _missing(completed: list[set[int]], realisations: int,
+             failed_before: Collection[tuple[int, int]] = ()) -> Iterator[tuple[int, int]]:
+    """(point, realisation) not yet stored, in order, generated lazily (never a list of all);
+    those that failed in an earlier run come last, so a realisation that fails every time never
+    holds up the others."""
     for p, done in enumerate(completed):
         for i in range(realisations):
-            if i not in done:
+            if i not in done and (p, i) not in failed_before:
                 yield p, i
+    yield from sorted((p, i) for p, i in failed_before
+                      if p < len(completed) and i < realisations and i not in completed[p])
+
+
+_TIMES = re.compile(r"^\[failed (\d+) times\] ")
+
+
+def failure_count(message: str) -> int:
+    """How many runs a recorded failure message says the realisation has failed in (>= 1)."""
+    m = _TIMES.match(message)
+    return int(m.group(1)) if m else 1
+
+
+def _again(previous: str, message: str) -> tuple[int, str]:
+    """A failure after an earlier one: the count goes up by one and leads the message."""
+    times = failure_count(previous) + 1
+    return times, f"[failed {times} times] {_TIMES.sub('', message)}"
 
 
 def grow_store(config: CampaignConfig, config_text: str, store_path: Path, chash: str,
@@ -168,7 +191,9 @@ def run_campaign(config: CampaignConfig, config_text: str, store_path: Path,
         n_todo = total - sum(len(done) for done in completed)
         done = total - n_todo
         failed_now = 0
-        still_failed = {(p, i) for p, i, _ in store.failures()}
+        failed_before = {(p, i): msg for p, i, msg in store.failures()}
+        still_failed = set(failed_before)
+        repeated: list[tuple[int, int, int, str]] = []
         if progress is not None:
             progress(done, total, len(still_failed))
         n_workers = plan_workers(workers, biggest, available_memory(), blas_threads)
@@ -185,13 +210,16 @@ def run_campaign(config: CampaignConfig, config_text: str, store_path: Path,
         try:
             if executor == "dask":
                 pool.check_workers(biggest)
-            tasks = ((config, p, i) for p, i in _missing(completed, n_real))
+            tasks = ((config, p, i) for p, i in _missing(completed, n_real, failed_before))
             for (_, p, i), (status, payload) in pool.run(run_realisation, tasks):
                 if status == "ok":
                     store.commit(p, i, payload)
                     still_failed.discard((p, i))
                     done += 1
                 else:
+                    if (p, i) in failed_before:
+                        times, payload = _again(failed_before[(p, i)], str(payload))
+                        repeated.append((p, i, times, payload))
                     store.record_failure(p, i, payload)
                     still_failed.add((p, i))
                     failed_now += 1
@@ -204,4 +232,4 @@ def run_campaign(config: CampaignConfig, config_text: str, store_path: Path,
             pool.close()
             store.note_run(ended=now(), computed=done - (total - n_todo), failed=failed_now)
     return RunReport(n_todo - failed_now, failed_now, total - n_todo, n_workers,
-                     time.perf_counter() - start, len(store.lost))
+                     time.perf_counter() - start, len(store.lost), tuple(repeated))
