@@ -78,6 +78,11 @@ bins = 10
 
 
 def test_plot_with_reference_draws_figures_2_to_9(tmp_path):
+    """Smoke test: `mblkit plot` writes Figs. 2-9 from two tiny campaigns (the correlation at
+    r = 0 is 1 by definition), and refuses a non-bubble store; the independent checks are, in
+    tests/figures/test_bubble_analysis.py,
+    ::test_purity_vs_distance_averages_mirror_sites_within_each_realisation and
+    ::test_distance_fit_recovers_gamma0_of_a_synthetic_profile."""
     reference = (CHAIN.replace('"bubble"', '"xxz"').replace("n_goe = 2, beta = 0.6",
                                                             'boundary = "periodic"')
                  .replace("[7, 8]", "[7, 8, 9, 10]").replace("chain.h5", "ref.h5"))

@@ -62,6 +62,10 @@ def test_a_window_given_by_hand_is_used_and_carries_no_evidence(data):
 
 
 def test_figure_2_draws_the_local_exponent_and_the_collapse_with_the_window(data):
+    """Smoke test: Fig. 2 draws, with the chosen window in the titles and a lone size
+    reported; the independent check is
+    tests/figures/test_floquet_zeta.py::test_zeta_is_found_at_both_sizes_and_a_lone_size_is_reported
+    (zeta/zeta_c recovered from counts of a known Eq. 5 density)."""
     fig = fq.figure_2(data)
     axes = np.array(fig.axes).reshape(4, 2)
     estimate = fq.estimate_zeta(data, data.at(0.02)[-1])

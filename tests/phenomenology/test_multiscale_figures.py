@@ -28,6 +28,10 @@ def renders(fig: Figure) -> bool:
 
 
 def test_phase_diagram_draws_the_flow():
+    """Smoke test: the phase diagram draws zeta(eps) as localisation_length computes it, with
+    the reference lines at 1/s and 1/eps_c, and renders; the independent check is
+    tests/phenomenology/test_avalanche_flow.py::test_fixed_points_of_the_flow
+    (and ::test_critical_scaling_eq18 for zeta)."""
     K = 1.0
     x = np.linspace(1.0, 12.0, 40)
     fig = phase_diagram(K, x)
@@ -51,6 +55,9 @@ def test_phase_diagram_draws_the_flow():
 
 
 def test_mean_field_thermal_probability_figure():
+    """Smoke test: the figure draws thermal_probability as it computes it, and renders; the
+    independent check is
+    tests/phenomenology/test_avalanche_flow.py::test_thermal_probability_equals_enumeration."""
     K = 1.0
     eps = np.linspace(0.1, 0.3, 5)
     fig = thermal_probability_mean_field(K, eps, L=(10, 100), L_max=300)
@@ -64,6 +71,10 @@ def test_mean_field_thermal_probability_figure():
 
 
 def test_scheme_thermal_probability_figure():
+    """Smoke test: the figure draws the scan and its apparent eps_c drift as
+    apparent_critical_eps computes it, and renders; the independent check is
+    tests/phenomenology/test_avalanche_scheme.py::test_apparent_critical_eps_interpolates
+    (and ::test_limits_eps_zero_and_one)."""
     eps = np.linspace(0.1, 0.4, 7)
     scan = scan_thermal_probability(eps, [30, 200], n_samples=10, seed=2)
     fig = thermal_probability_scheme(scan, eps_c_mean_field=float(critical_eps(1.0)))
