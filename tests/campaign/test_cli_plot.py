@@ -81,6 +81,9 @@ def test_diagnostics_only_with_all(tmp_path):
 
 @pytest.mark.parametrize("extra", [[], ["--all"]])
 def test_cli_plot_all(tiny_config, extra):
+    """Smoke test: `mblkit plot` runs on a stored campaign and writes the files, the diagnostic
+    only with --all; the independent checks are, in tests/campaign/test_cli_plot.py,
+    ::test_labels_title_references_and_colours and ::test_diagnostics_only_with_all."""
     path = tiny_config(f"plot{len(extra)}", 2)
     cli = CliRunner()
     assert cli.invoke(app, ["run", str(path), "--workers", "1"]).exit_code == 0

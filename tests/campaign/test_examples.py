@@ -14,13 +14,19 @@ CLUSTER = sorted((ROOT / "cluster").glob("*.toml"))
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_example_config_validates(path):
+    """Smoke test: every shipped example validates; the independent check that validation refuses
+    what it should is tests/campaign/test_runner.py::test_bad_configs_fail_before_work, and one
+    example is run end to end by ::test_the_j1j2_example_runs_end_to_end_at_tiny_size."""
     config, _ = load_config(path)
     assert len(validate(config)) == len(config.points()) > 0
 
 
 @pytest.mark.parametrize("path", CLUSTER, ids=[p.stem for p in CLUSTER])
 def test_cluster_config_validates_on_a_64_gib_node(path, monkeypatch):
-    """The cluster examples are sized for nodes with 64 GiB; here only the memory is faked."""
+    """Smoke test: the cluster examples are sized for nodes with 64 GiB (here only the memory is
+    faked) and validate; the independent check of the memory refusal is
+    tests/campaign/test_runner.py::test_bad_configs_fail_before_work (its "GiB" case), and the
+    bytes per point by tests/campaign/test_own_models.py::test_memory_follows_is_real."""
     monkeypatch.setattr("mblkit.campaign.tasks.available_memory", lambda: 64 * 2**30)
     config, _ = load_config(path)
     assert len(validate(config)) == len(config.points()) > 0

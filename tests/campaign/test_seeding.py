@@ -46,6 +46,9 @@ def test_a_point_draws_the_same_disorder_wherever_it_sits_in_the_grid(grid, inde
 
 
 def test_realisation_streams_are_reproducible_and_distinct():
+    """Smoke test: a stream equals itself when drawn again and differs when a key changes (it
+    compares the function with itself); the independent check is
+    tests/campaign/test_seeding.py::test_the_contract_is_pinned_by_literal_values."""
     a = realisation_rng(7, 1, 2).uniform(size=4)
     np.testing.assert_array_equal(a, realisation_rng(7, 1, 2).uniform(size=4))
     assert not np.allclose(a, realisation_rng(7, 2, 1).uniform(size=4))
