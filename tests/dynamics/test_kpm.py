@@ -83,3 +83,17 @@ def test_spectral_weights_against_autocorrelation(chain8):
 def test_jackson_kernel():
     g = jackson_kernel(64)
     assert g[0] == pytest.approx(1.0) and np.all(np.diff(g) < 0) and 0 < g[-1] < 1e-2
+
+
+@pytest.mark.parametrize("N", [1, 2, 5, 64, 257])
+def test_jackson_kernel_is_the_autocorrelation_of_the_optimal_sine_window(N):
+    """Independent route (RMP 78, 275, Sec. II C 3): g_n = sum_nu a_nu a_(nu+n) / sum_nu a_nu^2
+    with a_nu = sin(pi (nu + 1) / (N + 1)), so that the kernel g_0 + 2 sum g_n cos(n phi) =
+    |sum_nu a_nu e^(i nu phi)|^2 / |a|^2 is positive: a delta reconstructed with it is >= 0."""
+    a = np.sin(np.pi * (np.arange(N) + 1) / (N + 1))
+    by_sums = np.array([a[:N - n] @ a[n:] for n in range(N)]) / (a @ a)
+    g = jackson_kernel(N)
+    np.testing.assert_allclose(g, by_sums, rtol=0, atol=1e-13)
+    phi = np.linspace(0, np.pi, 1001)
+    kernel = g[0] + 2 * np.cos(np.outer(phi, np.arange(1, N))) @ g[1:]
+    assert kernel.min() > -1e-10
