@@ -172,6 +172,10 @@ def test_foreign_file_at_output_is_refused_and_kept(tiny_config):
 
 
 def test_mblkit_open_returns_dataset(tiny_config):
+    """Smoke test: mblkit.open on a fresh store gives a Dataset over (L, W) with the errors; the
+    independent checks are, in tests/campaign/test_results_open.py,
+    ::test_every_stored_variable_round_trips and
+    ::test_per_realisation_view_gives_the_stored_means_and_typical_values."""
     import mblkit
 
     path = tiny_config("open", realisations=2)

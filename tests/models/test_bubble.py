@@ -215,6 +215,11 @@ def test_default_beta_is_the_papers():
 
 
 def test_realisation_arrays():
+    """Smoke test: the realisation's arrays have the expected names and shapes; the independent
+    checks are, in tests/models/test_model_interface.py,
+    ::test_realisation_round_trips_through_an_hdf5_group (the stored arrays re-build the same
+    operator) and
+    tests/models/test_bubble.py::test_sample_follows_eq_4."""
     model = BubbleChain(L=5, W=1.0, n_goe=3)
     arrays = model.sample(np.random.default_rng(1)).arrays()
     assert {k: v.shape for k, v in arrays.items()} == {"fields": (5,), "R0": (3, 3),

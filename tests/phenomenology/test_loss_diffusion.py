@@ -98,6 +98,10 @@ def test_deterministic_and_stochastic_solvers_agree(mu):
 
 
 def test_sampler_is_reproducible_with_a_seed():
+    """Smoke test: the same seed gives the same paths (it compares the sampler with itself); the
+    independent checks are, in tests/phenomenology/test_loss_diffusion.py,
+    ::test_sampler_point_loss_against_eq_c17 and
+    ::test_deterministic_and_stochastic_solvers_agree."""
     problem = ld.ResonanceLossDiffusion(Lambda=1.0)
     r = np.array([0.5, 2.0])
     a = sample_loss_diffusion(problem, r, n_paths=500, rng=np.random.default_rng(3))
