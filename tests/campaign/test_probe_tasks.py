@@ -136,6 +136,12 @@ def _render(fig) -> None:
 
 
 def test_figures_from_a_probe_store(tmp_path):
+    """Smoke test: a probe store loads, its varrho, model weights and rho vbar are assembled and
+    the three figures draw (the rho vbar mean is compared with a copy of its own sum); the
+    independent checks are, in tests/campaign/test_probe_tasks.py,
+    ::test_static_record_matches_a_direct_computation, and, in
+    tests/phenomenology/test_resonance_generalised.py, ::test_histogram_input_equals_sample_input
+    and ::test_rho_vbar_from_raw_matrix_elements_eq130."""
     path = make_config(tmp_path, "fig", 3, TINY_PROBE)
     run_file(path, workers=1)
     store = path.with_suffix(".h5")

@@ -83,6 +83,10 @@ def test_bad_floquet_configs_fail_before_work(edit, message):
 
 
 def test_o3_floquet_campaign_runs_and_refuses_resonances(tiny_config):
+    """Smoke test: an o3-floquet campaign runs (8 records) and one asking for resonances is
+    refused; the independent checks of the drive are, in tests/models/test_o3_floquet.py,
+    ::test_j_zero_is_a_product_of_single_site_rotations and
+    ::test_fast_drive_approaches_the_static_chain_of_eq_61_as_t_squared."""
     text = (TINY_FLOQUET.replace('name = "brickwork"', 'name = "o3-floquet"\nparams = '
                                  '{{ Omega = 4.0 }}').replace("J = [0.02, 0.2]", "W = [1.0, 8.0]"))
     path = tiny_config("o3", 2, text)
