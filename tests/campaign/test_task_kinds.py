@@ -107,7 +107,8 @@ def test_cli_plot_draws_the_floquet_paper_figures(tiny_config):
     """Smoke test: `mblkit plot` draws the Floquet paper's figures from a tiny campaign and writes
     a zeta/zeta_c row or reason for every (L, J); the independent checks are, in
     tests/figures/test_floquet_zeta.py,
-    ::test_zeta_is_found_at_both_sizes_and_a_lone_size_is_reported, and tests/observables/test_resonances.py::test_streaming_pass_equals_brute_force_loops."""
+    ::test_zeta_is_found_at_both_sizes_and_a_lone_size_is_reported, and
+    tests/observables/test_resonances.py::test_streaming_pass_equals_brute_force_loops."""
     path = tiny_config("plot", 3, TINY_FLOQUET)
     run_file(path)
     store = path.with_suffix(".h5")
