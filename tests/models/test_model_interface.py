@@ -214,6 +214,12 @@ def test_models_without_u1_refuse_a_sector(name):
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_same_seed_same_realisation_other_seed_other_realisation(name):
+    """Smoke test: a seed draws the same realisation again, another seed another one (it compares
+    sample with itself); the independent checks of what is drawn are the literal values of
+    tests/campaign/test_seeding.py,
+    ::test_a_point_draws_the_same_disorder_wherever_it_sits_in_the_grid, and
+    tests/models/test_bubble.py::test_sample_follows_eq_4 and
+    tests/models/test_spin_chain.py::test_distributions_draw_what_they_say."""
     case = CASES[name]
     saved = np.random.get_state()  # noqa: NPY002
     try:  # the legacy global state must not matter
