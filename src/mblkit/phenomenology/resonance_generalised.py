@@ -203,6 +203,20 @@ def _check_density(varrho: MatrixElementDensity) -> None:
                          f"an AnalyticMatrixElementDensity or a RangeMatrixElementDensity")
 
 
+def log_edges(values: np.ndarray, bins_per_decade: int) -> np.ndarray:
+    """Log-spaced bin edges, ``bins_per_decade`` per decade, spanning the positive ``values``
+    (the last edge nudged up so the largest value is inside)."""
+    if isinstance(bins_per_decade, bool) or not isinstance(bins_per_decade, int) \
+            or bins_per_decade < 1:
+        raise ValueError(f"bins_per_decade={bins_per_decade!r} is not allowed: it must be "
+                         f"an integer >= 1")
+    lo, hi = math.log10(values.min()), math.log10(values.max())
+    n = max(1, math.ceil((hi - lo) * bins_per_decade))
+    edges = np.logspace(lo, hi, n + 1)
+    edges[0], edges[-1] = values.min(), values.max() * (1 + 1e-12)
+    return edges
+
+
 def density_from_samples(v: np.ndarray, *, density_of_states: float,
                          edges: np.ndarray | None = None,
                          bins_per_decade: int = 10) -> BinnedMatrixElementDensity:
@@ -221,14 +235,7 @@ def density_from_samples(v: np.ndarray, *, density_of_states: float,
     if nonzero.size == 0:
         raise ValueError("v has no non-zero matrix element: at least one is needed")
     if edges is None:
-        if isinstance(bins_per_decade, bool) or not isinstance(bins_per_decade, int) \
-                or bins_per_decade < 1:
-            raise ValueError(f"bins_per_decade={bins_per_decade!r} is not allowed: it must be "
-                             f"an integer >= 1")
-        lo, hi = math.log10(nonzero.min()), math.log10(nonzero.max())
-        n = max(1, math.ceil((hi - lo) * bins_per_decade))
-        edges = np.logspace(lo, hi, n + 1)
-        edges[0], edges[-1] = nonzero.min(), nonzero.max() * (1 + 1e-12)
+        edges = log_edges(nonzero, bins_per_decade)
     counts, _ = np.histogram(nonzero, bins=np.asarray(edges, dtype=np.float64))
     return density_from_histogram(edges, counts, density_of_states=rho, total_count=v.size)
 

@@ -52,6 +52,7 @@ from mblkit.phenomenology.resonance_generalised import (
     BinnedMatrixElementDensity,
     RangeMatrixElementDensity,
     density_from_histogram,
+    log_edges,
 )
 
 FORMS = ("derived", "printed")
@@ -158,14 +159,7 @@ def density_at_energy_difference(v: np.ndarray, omega: np.ndarray, *, omega_0: f
                          f"omega_0={omega_0!r}: widen the window")
     vin, win = v[inside], w[inside]
     if edges is None:
-        if isinstance(bins_per_decade, bool) or not isinstance(bins_per_decade, int) \
-                or bins_per_decade < 1:
-            raise ValueError(f"bins_per_decade={bins_per_decade!r} is not allowed: it must be "
-                             f"an integer >= 1")
-        lo, hi = math.log10(vin.min()), math.log10(vin.max())
-        n = max(1, math.ceil((hi - lo) * bins_per_decade))
-        edges = np.logspace(lo, hi, n + 1)
-        edges[0], edges[-1] = vin.min(), vin.max() * (1 + 1e-12)
+        edges = log_edges(vin, bins_per_decade)
     edges = np.asarray(edges, dtype=np.float64)
     counts, _ = np.histogram(vin, bins=edges, weights=win)
     if counts.sum() <= 0:
