@@ -165,6 +165,14 @@ def test_figures_from_a_probe_store(tmp_path):
     model_line = overlay.axes[1].lines[-1]  # the RM at L = 5, W = 12
     assert np.allclose(model_line.get_ydata(),
                        (weights[1:-1] / (2 * np.diff(data.omega_bins.edges)))[weights[1:-1] > 0])
+    # the optional Hamiltonian RM (dashed) is fitted to this point's own measured varrho
+    ham = ed.figure_spectral_overlay(data, hamiltonian=True)
+    zeta = ed.fit_hamiltonian_zeta(varrho, W=12.0, J=1.0, h=12.0, L=5)
+    F0h, wh = ed.hamiltonian_model(zeta, W=12.0, J=1.0, h=12.0, L=5, bins=data.omega_bins)
+    dashed = [ln for ln in ham.axes[1].lines if ln.get_linestyle() == "--"][-1]
+    density = ed.spectral_density(wh, data.omega_bins)
+    assert np.allclose(dashed.get_ydata(), density[density > 0])
+    assert f"zeta fit {zeta:.2f}): F(0) = {F0h:.3f}" in dashed.get_label()
     written = ed.draw_all(store, tmp_path / "figs", formats=(".png",))  # renders all three
     assert [p.name for p in written] == ["probe_czz_t.png", "probe_s_omega_vs_rm.png",
                                          "rho_vbar.png"]
@@ -189,6 +197,58 @@ def test_figure_inputs_are_checked(tmp_path):
     _render(ed.figure_correlator(data))
     with pytest.raises(ValueError, match="matrix_elements"):
         ed.figure_spectral_overlay(data)
+
+
+@pytest.mark.parametrize("zeta0", [0.8, 1.6])
+def test_hamiltonian_overlay_fed_the_model_varrho_gives_the_closed_form(zeta0):
+    """The Hamiltonian RM overlay fed the model's own varrho (resonance-model-crossover.txt
+    Eqs. 77, 80, reference energy averaged, h = 0), binned 40 per decade like a measured one:
+    the fit returns its zeta, F(0) is the closed form F_1(L/2) (Eqs. 91-92, Lambda ->
+    2 Lambda', energy="averaged", form="derived" of resonance_hamiltonian) and the slot
+    densities are Eq. 93 at the bin centres; two zetas, so an overlay that ignored the fed
+    varrho could not pass both."""
+    from mblkit.phenomenology import resonance_generalised_hamiltonian as rgh
+    from mblkit.phenomenology import resonance_hamiltonian as rh
+    from mblkit.phenomenology.resonance_generalised import BinnedMatrixElementDensity
+
+    W, J, L = 8.0, 1.0, 20
+    model = rgh.model_density_averaged(zeta=zeta0, J=J, W=W, L=L, h=0.0)
+    v_bins = LogBins(1e-10, 1.0, 400)
+    lo, hi = v_bins.edges[:-1], v_bins.edges[1:]
+    # flat on each bin with the bin's exact int v varrho dv (the r^-1/2 at v -> J included)
+    moment = -np.diff(model.first_moment_above(v_bins.edges))
+    fed = BinnedMatrixElementDensity(v_bins.edges, moment / ((hi**2 - lo**2) / 2))
+    zeta = ed.fit_hamiltonian_zeta(fed, W=W, J=J, h=0.0, L=L)
+    assert zeta == pytest.approx(zeta0, rel=2e-3)
+    bins = LogBins(1e-6, 1.0, 24)
+    F0, weights = ed.hamiltonian_model(zeta, W=W, J=J, h=0.0, L=L, bins=bins)
+    closed = rh.time_averaged_correlator(L, zeta=zeta0, J=J, W=W, form="derived",
+                                         energy="averaged")
+    assert F0 == pytest.approx(closed, rel=5e-3)
+    slot = ed.spectral_density(weights, bins)
+    eq93 = rh.spectral_function(bins.centres, zeta=zeta0, J=J, W=W, L=L, form="derived",
+                                energy="averaged")
+    # well above v(L/2) for both zetas, and below the r^-1/2 edge at v -> J: S is smooth
+    inside = (bins.centres > 1e-3) & (bins.centres < 0.3)
+    np.testing.assert_allclose(slot[inside], eq93[inside], rtol=0.05)
+    with pytest.raises(ValueError, match="v_range"):
+        ed.fit_hamiltonian_zeta(fed, W=W, J=J, h=0.0, L=L, v_range=(1e-3, 1e-4))
+    with pytest.raises(ValueError, match="energy='eq89'"):
+        ed.hamiltonian_model(zeta, W=W, J=J, h=0.0, L=L, bins=bins, energy="eq89")
+
+
+def test_model_correlator_is_the_cosine_transform_of_the_slots():
+    """C(0) = F(0) + all slot weights = 1, C(t) -> F(0) at t >> 1/lo, and for one bin
+    [w1, w2) the flat-S transform (sin w2 t - sin w1 t) / ((w2 - w1) t) (Eqs. 72-73)."""
+    bins = LogBins(1e-2, 1e1, 3)
+    weights = np.array([0.05, 0.1, 0.2, 0.3, 0.0])  # underflow [0, 1e-2), 3 bins, overflow
+    t = np.array([0.0, 0.7, 3.0, 1e6])
+    c = ed.model_correlator(0.35, weights, bins, t)
+    assert c[0] == pytest.approx(1.0) and c[-1] == pytest.approx(0.35, abs=1e-5)
+    e = np.concatenate(([0.0], bins.edges))
+    flat = sum(w * (np.sin(b * t[1:3]) - np.sin(a * t[1:3])) / ((b - a) * t[1:3])
+               for w, a, b in zip(weights[:-1], e[:-1], e[1:], strict=True))
+    np.testing.assert_allclose(c[1:3], 0.35 + flat, rtol=1e-12)
 
 
 def key_of(model):

@@ -29,6 +29,16 @@ The model curve is bin-averaged exactly: over an |omega| bin [w1, w2) the genera
 the weight int (S(omega) + S(-omega)) d omega = F(w2) - F(w1) (Eqs. 100-102, p = dF/dv), which
 is compared with the measured slot weight of the same bin; both are shown as S = weight /
 (2 * width). The RM's [C_zz] = F(0) is printed beside the measured [C_zz].
+
+Optional overlay (``figure_spectral_overlay(data, hamiltonian=True)``): the Hamiltonian RM
+(Eqs. 77 and 80, generalised as in
+:mod:`mblkit.phenomenology.resonance_generalised_hamiltonian`, reference energy averaged with
+the probe field h, which is what the store's pooled windows at +-h measure) at the zeta whose
+varrho has the first moment of the point's measured varrho (:func:`fit_hamiltonian_zeta`):
+it keeps the measured resonance count at that L and adds the model's shape of S(omega) and its
+L dependence (:func:`hamiltonian_model` at any L; used for the typicality sizes in
+:mod:`mblkit.figures.probe_typicality`). :func:`model_correlator` turns slot weights into the
+model's C(t).
 """
 
 from __future__ import annotations
@@ -44,8 +54,10 @@ from mblkit.campaign.config import parse_config
 from mblkit.campaign.probe_tasks import MODELS, log_bins
 from mblkit.campaign.store import CampaignStore
 from mblkit.observables.spectral import spectral_density
+from mblkit.phenomenology import resonance_generalised_hamiltonian as rgh
 from mblkit.phenomenology.resonance_generalised import (
     BinnedMatrixElementDensity,
+    MatrixElementDensity,
     density_from_histogram,
     no_resonance_fraction,
 )
@@ -180,13 +192,99 @@ def pooled_rho_vbar(v_sum: np.ndarray, reference_width: np.ndarray, n_boot: int 
     return mean, float(np.std(boot, ddof=1)) if boot.size > 1 else float("nan")
 
 
-def model_weights(varrho: BinnedMatrixElementDensity, bins: LogBins) -> tuple[float, np.ndarray]:
+def model_weights(varrho: MatrixElementDensity, bins: LogBins) -> tuple[float, np.ndarray]:
     """The generalised RM on the |omega| bins: (F(0) = [C_zz], slot weights F(w2) - F(w1) of
-    every bin, shape (bins.size,) with under/overflow: F(lo) - F(0) and 1 - F(hi))."""
+    every bin, shape (bins.size,) with under/overflow: F(lo) - F(0) and 1 - F(hi)).
+    ``varrho``: measured (binned) or a model density (e.g. of
+    :mod:`~mblkit.phenomenology.resonance_generalised_hamiltonian`)."""
     edges = bins.edges
     F = no_resonance_fraction(np.concatenate(([0.0], edges)), varrho)
     weights = np.concatenate(([F[1] - F[0]], np.diff(F[1:]), [1.0 - F[-1]]))
     return float(F[0]), weights
+
+
+#: The readings of the Hamiltonian generalised RM offered by :func:`hamiltonian_model`.
+HAMILTONIAN_ENERGIES = ("averaged", "typical")
+#: v range of the zeta fit of :func:`fit_hamiltonian_zeta`: every resolved |V_ba| up to |V|.
+DEFAULT_FIT_RANGE = (1e-12, 1e2)
+
+
+def hamiltonian_density(zeta: float, *, W: float, J: float, h: float, L: float,
+                        energy: str = "averaged", form: str = "derived") -> MatrixElementDensity:
+    """varrho(v) of the Hamiltonian RM (Eqs. 77, 80; Sec. IV A generalised in
+    :mod:`~mblkit.phenomenology.resonance_generalised_hamiltonian`): ``energy="averaged"`` is
+    the reference energy averaged with the probe field ``h`` (what pooling every reference
+    state of a window measures, as the store does), ``"typical"`` the reference at the centre
+    (Eq. 89)."""
+    if energy not in HAMILTONIAN_ENERGIES:
+        raise ValueError(f"energy={energy!r} is not allowed: choose one of "
+                         f"{HAMILTONIAN_ENERGIES}")
+    if energy == "averaged":
+        return rgh.model_density_averaged(zeta=zeta, J=J, W=W, L=L, h=h, form=form)
+    return rgh.model_density(zeta=zeta, J=J, W=W, L=L, form=form)
+
+
+def hamiltonian_model(zeta: float, *, W: float, J: float, h: float, L: float, bins: LogBins,
+                      energy: str = "averaged", form: str = "derived"
+                      ) -> tuple[float, np.ndarray]:
+    """The Hamiltonian generalised RM on the |omega| bins, as :func:`model_weights`: Eqs.
+    100-102 fed with :func:`hamiltonian_density` (F(0) = [C_zz] of Eq. 92 at L)."""
+    return model_weights(hamiltonian_density(zeta, W=W, J=J, h=h, L=L, energy=energy,
+                                             form=form), bins)
+
+
+def fit_hamiltonian_zeta(varrho: BinnedMatrixElementDensity, *, W: float, J: float, h: float,
+                         L: float, v_range: tuple[float, float] = DEFAULT_FIT_RANGE,
+                         energy: str = "averaged", form: str = "derived") -> float:
+    """zeta of the Hamiltonian RM whose varrho (:func:`hamiltonian_density`) has the first
+    moment of a measured varrho (Eq. 97, e.g. :func:`measured_varrho`) over ``v_range``:
+    int v varrho dv (the resonance count of Eq. 100, rho vbar of Eq. 129 inside the range)
+    equal for both, so the model's F(v_low) is the measured one at this L. W, J, h and L fix
+    the rest of the model; its first moment grows with zeta (v = J e^(-k r), k = 1/zeta +
+    1/zeta_c), and the root is searched in 0.02 <= zeta <= 20 (either side of zeta_c,
+    Eq. 39). ValueError (naming the range) if the measured moment lies outside."""
+    from scipy.optimize import brentq
+
+    if not isinstance(varrho, BinnedMatrixElementDensity):
+        raise ValueError(f"varrho={type(varrho).__name__} is not allowed: fit a measured "
+                         f"(binned) density")
+    v_lo, v_hi = (float(x) for x in v_range)
+    if not 0 < v_lo < v_hi:
+        raise ValueError(f"v_range={v_range!r} is not allowed: give 0 < v_low < v_high")
+    target = float(varrho.first_moment_above(np.array(v_lo))
+                   - varrho.first_moment_above(np.array(v_hi)))
+    if not target > 0:
+        raise ValueError(f"the measured varrho has no weight inside v_range={v_range!r}")
+
+    def excess(log_zeta: float) -> float:
+        model = hamiltonian_density(float(np.exp(log_zeta)), W=W, J=J, h=h, L=L,
+                                    energy=energy, form=form)
+        moment = model.first_moment_above(np.array([v_lo, v_hi]))
+        inside = float(moment[0] - moment[1])
+        return float(np.log(inside / target)) if inside > 0 else -np.inf
+
+    a, b = np.log(0.02), np.log(20.0)
+    fa, fb = excess(a), excess(b)
+    if not (fa < 0 < fb and np.isfinite(fb)):
+        raise ValueError(f"no zeta in [0.02, 20] gives the measured first moment {target:.4g} "
+                         f"over v_range={v_range!r} (model: {target * np.exp(fa):.4g} .. "
+                         f"{target * np.exp(fb):.4g})")
+    return float(np.exp(brentq(excess, a, b, xtol=1e-10)))
+
+
+def model_correlator(F0: float, weights: np.ndarray, bins: LogBins, times: np.ndarray
+                     ) -> np.ndarray:
+    """C(t) = int S(omega) cos(omega t) d omega of a model given as :func:`model_weights`
+    (Eqs. 72-73 with S of Eq. 102): F(0) plus each bin's weight with S flat on the bin,
+    weight (sin(w2 t) - sin(w1 t)) / ((w2 - w1) t); the underflow slot is flat on [0, lo),
+    the overflow is put at hi."""
+    t = np.asarray(times, dtype=float)[:, None]
+    edges = np.concatenate(([0.0], bins.edges))
+    w1, w2 = edges[:-1][None, :], edges[1:][None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        avg = np.where(t > 0, (np.sin(w2 * t) - np.sin(w1 * t)) / ((w2 - w1) * t), 1.0)
+    out = F0 + avg @ weights[:-1] + weights[-1] * np.cos(bins.edges[-1] * t[:, 0])
+    return np.asarray(out, dtype=float)
 
 
 def _shades(n: int, cmap: str) -> list:
@@ -231,10 +329,18 @@ def figure_correlator(data: ProbeData) -> Figure:
     return fig
 
 
-def figure_spectral_overlay(data: ProbeData) -> Figure:
+def figure_spectral_overlay(data: ProbeData, *, hamiltonian: bool = False,
+                            fit_range: tuple[float, float] = DEFAULT_FIT_RANGE,
+                            energy: str = "averaged") -> Figure:
     """Measured [S(omega)] (markers) and the generalised RM fed with the measured varrho(v)
     (lines, Eqs. 100-102, bin-averaged), log-log, one panel per parameter set, every L; the
-    legend gives the measured [C_zz] and the model's F(0)."""
+    legend gives the measured [C_zz] and the model's F(0).
+
+    ``hamiltonian=True`` adds the Hamiltonian generalised RM (dashed; :func:`hamiltonian_model`,
+    reading ``energy``) at the zeta that :func:`fit_hamiltonian_zeta` fits to the same
+    measured varrho over ``fit_range``, with probe field h = W (Eq. 18, the models' default)
+    unless the store's parameters give h; its zeta and F(0) are in the legend. Points whose
+    varrho cannot be fitted (no weight in ``fit_range``, no zeta) get no dashed line."""
     bins = _require(data, "spectral")
     v_bins = _require(data, "matrix_elements")
     groups = data.groups()
@@ -255,12 +361,37 @@ def figure_spectral_overlay(data: ProbeData) -> Figure:
             keep = model > 0
             ax.loglog(x[keep], model[keep], "-", color=colour,
                       label=f"RM (measured varrho): F(0) = {F0:.3f}")
+            if hamiltonian:
+                curve = _hamiltonian_curve(p, varrho, bins, fit_range, energy)
+                if curve is not None:
+                    zeta, F0h, dens = curve
+                    keep = dens > 0
+                    ax.loglog(x[keep], dens[keep], "--", color=colour, lw=0.9,
+                              label=f"Ham. RM (zeta fit {zeta:.2f}): F(0) = {F0h:.3f}")
         top = max((line.get_ydata().max() for line in ax.lines if len(line.get_ydata())),
                   default=1.0)
         ax.set(xlabel=r"$|\omega|$", ylabel=r"$[S(\omega)]$", title=label,
                ylim=(1e-7 * top, 3 * top))
         ax.legend(fontsize=6)
     return fig
+
+
+def _hamiltonian_curve(p: ProbePoint, varrho: BinnedMatrixElementDensity, bins: LogBins,
+                       fit_range: tuple[float, float], energy: str
+                       ) -> tuple[float, float, np.ndarray] | None:
+    """(zeta, F(0), S density on ``bins``) of the Hamiltonian RM fitted to a point's measured
+    varrho, or None where it cannot be fitted."""
+    W = float(p.params["W"])
+    J = float(p.params.get("J", 1.0))
+    h = p.params.get("h")
+    h = W if h is None else float(h)
+    try:
+        zeta = fit_hamiltonian_zeta(varrho, W=W, J=J, h=h, L=p.L, v_range=fit_range,
+                                    energy=energy)
+    except ValueError:
+        return None
+    F0, weights = hamiltonian_model(zeta, W=W, J=J, h=h, L=p.L, bins=bins, energy=energy)
+    return zeta, F0, spectral_density(weights, bins)
 
 
 def figure_rho_vbar(data: ProbeData) -> Figure:
@@ -317,6 +448,7 @@ def draw_all(path: str | Path, folder: Path, formats: tuple[str, ...] = (".png",
     return written
 
 
-__all__ = ["ProbeData", "ProbePoint", "draw_all", "figure_correlator", "figure_rho_vbar",
-           "figure_spectral_overlay", "load_probe", "measured_varrho",
-           "model_weights", "pooled_rho_vbar"]
+__all__ = ["DEFAULT_FIT_RANGE", "HAMILTONIAN_ENERGIES", "ProbeData", "ProbePoint", "draw_all",
+           "figure_correlator", "figure_rho_vbar", "figure_spectral_overlay",
+           "fit_hamiltonian_zeta", "hamiltonian_density", "hamiltonian_model", "load_probe",
+           "measured_varrho", "model_correlator", "model_weights", "pooled_rho_vbar"]
