@@ -128,3 +128,18 @@ def test_size_figure_draws_ed_typicality_and_model():
     bottom = fig.axes[2]
     model_line = next(ln for ln in bottom.lines if ln.get_label() == "Ham. RM F(0)")
     assert list(model_line.get_xdata()) == [4, 5, 6]
+
+
+@pytest.mark.parametrize("boundary", ["periodic", "open"])
+def test_energy_bound_is_the_mazur_ratio_of_the_dense_hamiltonian(boundary):
+    """<sigma^z_P H>^2 / <H^2> from the dense H of Eq. 68 (traces), for given fields; with
+    v=None the fields enter through their mean [|v_n|^2] = 1."""
+    model = ProbeStaticChain(5, W=3.0, J=0.7, coupling=0.4, boundary=boundary)
+    v = model.sample(np.random.default_rng(11))
+    H = model.hamiltonian(v).toarray()
+    D = H.shape[0]
+    sz = np.where(np.arange(D) >= D // 2, 1.0, -1.0)  # the probe is bit L
+    ratio = (np.sum(np.diag(H).real * sz) / D) ** 2 / (np.trace(H @ H).real / D)
+    assert pt.energy_bound(model, v) == pytest.approx(ratio, rel=1e-12)
+    unit = v / np.linalg.norm(v, axis=1, keepdims=True)  # |v_n| = 1 at every site
+    assert pt.energy_bound(model) == pytest.approx(pt.energy_bound(model, unit), rel=1e-12)

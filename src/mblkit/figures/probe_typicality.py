@@ -118,6 +118,22 @@ def probe_operator(model: ProbeStaticChain, v: np.ndarray):
     return term_operator(model, v)
 
 
+def energy_bound(model: ProbeStaticChain, v: np.ndarray | None = None) -> float:
+    """Mazur bound on [C_zz] from energy conservation: C_zz(inf) >= <sigma^z_P H>^2 / <H^2>
+    (infinite temperature, <A> = D^-1 Tr A; Tr H = 0), for H of Eq. 68 with the chain of
+    Eq. 61: <sigma^z_P H> = h/2 and <H^2> = (3/4) J^2 n_bonds + (W/2)^2 sum_n |v_n|^2 +
+    (h/2)^2 + |V|^2 (the Pauli strings of H are orthonormal under <.>). ``v=None``: the
+    disorder mean [|v_n|^2] = 1 (Eq. 4's text). The resonance model has no such floor: it
+    counts resonances only (Eqs. 100-102)."""
+    from mblkit.models._checks import bonds
+
+    L, W, J = model.L, float(model.W), float(model.J)
+    fields = float(L) if v is None else float(np.sum(np.asarray(v, dtype=float) ** 2))
+    h, c = model.probe_field, model.probe_coupling
+    n_bonds = len(bonds(L, model.boundary))
+    return (h / 2) ** 2 / (0.75 * J**2 * n_bonds + (W / 2) ** 2 * fields + (h / 2) ** 2 + c**2)
+
+
 def _check_times(times) -> np.ndarray:
     t = np.asarray(times, dtype=float)
     if t.ndim != 1 or t.size < 1 or not np.all(np.isfinite(t)) or t[0] < 0 \
@@ -315,24 +331,33 @@ def figure_probe_sizes(data, typical: Sequence[TypicalProbe], *, model_L: Sequen
             F0s = [time_averaged_correlator(ed.hamiltonian_density(zeta, W=W, J=J, h=W, L=L))
                    for L in sizes]
             ax_l.plot(sizes, F0s, "k-", lw=1, label="Ham. RM F(0)")
-        for key, marker, colour, name in (("ed_inf", "o", "C0", "ED [C_zz] (t = inf)"),
-                                          ("ed_window", "s", "C2",
-                                           f"ED C_zz(t), t >= {t_from:.3g}" if t_from
-                                           else "ED window"),
-                                          ("typ", "D", "C1",
-                                           f"typ. C_zz(t), t >= {t_from:.3g}" if t_from
-                                           else "typ.")):
+        sizes_all = sorted({*model_L, *(p.L for p in ed_pts), *(p.L for p in typ_pts)})
+        W_col = float(ed_pts[0].params["W"]) if ed_pts else (typ_pts[0].W if typ_pts else None)
+        if sizes_all and W_col is not None:
+            J_col = float(ed_pts[0].params.get("J", 1.0)) if ed_pts else typ_pts[0].J
+            bound = [energy_bound(ProbeStaticChain(L, W=W_col, J=J_col)) for L in sizes_all]
+            ax_l.plot(sizes_all, bound, color="0.5", ls="--", lw=1,
+                      label=r"energy (Mazur) bound $(h/2)^2/\langle H^2\rangle$")
+        window = (f"t in [{t_from:.3g}, {typ_pts[0].times[-1]:.3g}]" if t_from and typ_pts
+                  else "")
+        series = [("ed_inf", "o", "C0", "ED [C_zz] (t = inf)", 0.0),
+                  ("ed_window", "s", "C2", f"ED C_zz(t), {window}", 0.15),
+                  ("typ", "D", "C1", f"typ. C_zz(t), {window}", 0.0)]
+        for key, marker, colour, name, dx in series:
             rows = summary[key]
             if rows:
                 Ls, ys, es = (np.array(c) for c in zip(*rows, strict=True))
-                ax_l.errorbar(Ls, ys, es, marker=marker, ms=4, ls="none", capsize=2,
+                ax_l.errorbar(Ls + dx, ys, es, marker=marker, ms=4, ls="none", capsize=2,
                               color=colour, label=name)
         ax_t.set(xlabel="t", ylabel=r"$[C_{zz}(t)]$", title=label, ylim=(-0.05, 1.05))
         ax_s.set(xlabel=r"$|\omega|$", ylabel=r"$[S(\omega)]$")
         lines = [ln.get_ydata() for ln in ax_s.lines if len(ln.get_ydata())]
         top_s = max((float(np.max(y)) for y in lines), default=1.0)
         ax_s.set_ylim(1e-6 * top_s, 3 * top_s)
-        ax_l.set(xlabel="L", ylabel=r"$[C_{zz}]$", yscale="log")
+        values = [float(y) for ln in ax_l.lines for y in np.atleast_1d(ln.get_ydata())
+                  if float(y) > 0]
+        spread = max(values) / min(values) if values else 1.0
+        ax_l.set(xlabel="L", ylabel=r"$[C_{zz}]$", yscale="log" if spread > 10 else "linear")
         for ax in (ax_t, ax_s, ax_l):
             ax.legend(fontsize=6)
     return fig
@@ -353,5 +378,5 @@ def _shades(n: int, cmap: str) -> list:
     return list(matplotlib.colormaps[cmap](np.linspace(0.35, 0.9, max(n, 1))))
 
 
-__all__ = ["CSR_MAX_L", "TypicalProbe", "figure_probe_sizes", "load_typical", "probe_operator",
-           "realisation_probe", "save_typical", "typical_probe"]
+__all__ = ["CSR_MAX_L", "TypicalProbe", "energy_bound", "figure_probe_sizes", "load_typical",
+           "probe_operator", "realisation_probe", "save_typical", "typical_probe"]
