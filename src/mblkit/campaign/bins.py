@@ -99,8 +99,21 @@ def _scheme(config: CampaignConfig, point: Point) -> dict[str, dict]:
     return {"spot_size": explicit(SPOT_SIZE_EDGES, observable="spot_size")}
 
 
+def _dynamics(config: CampaignConfig, point: Point) -> dict[str, dict]:
+    from mblkit.campaign.dynamics_tasks import measured_sites, omega_bins
+
+    out: dict[str, dict] = {}
+    for spec in config.observables:
+        if spec.name == "spectral_function":  # an array per realisation on |omega| bins
+            sites = measured_sites(spec, point)
+            out["s_weights"] = {**log(omega_bins(spec), observable=spec.name,
+                                      stored_as="array", sites=sites),
+                                "rows": {"name": "site", "values": sites}}
+    return out
+
+
 _KINDS = {"hamiltonian": _hamiltonian, "floquet": _floquet, "probe": _probe,
-          "avalanche-scheme": _scheme}
+          "avalanche-scheme": _scheme, "dynamics": _dynamics}
 
 
 def histogram_bins(config: CampaignConfig, point: Point) -> dict[str, dict]:

@@ -47,6 +47,10 @@ def dimension(config: CampaignConfig, point: Point) -> int:
         from mblkit.campaign.ed_tasks import basis_of
 
         return int(basis_of(point).dim)
+    if kind == "dynamics":
+        from mblkit.campaign import dynamics_tasks
+
+        return int(dynamics_tasks.basis_of(point).dim)
     dim = getattr(point.model, "dim", None)
     return int(dim) if dim is not None else int(point.model.L)
 
@@ -58,12 +62,20 @@ def cost_law(config: CampaignConfig, point: Point) -> tuple[float, str]:
     pass over the eigenvectors per measured site (sigma_j V and |V^+ sigma_j V|^2, cubic too),
     measured at L = 12 as 0.19 of the eigensolver (examples/floquet-resonances.toml), so
     dim^3 (1 + RESONANCE_SITE_COST sites). Interior: dim^INTERIOR_EXPONENT (measured). Scheme:
-    L.
+    L. Dynamics: products of H with a vector, dim L each (L terms per row), their number the
+    spectral half-width (~ L) times the last time, times the evolutions one realisation runs
+    (one quench, 2 random_vectors per site of "autocorrelation").
     """
     kind = kind_of(config).name
     d = float(dimension(config, point))
     if kind == "avalanche-scheme":
         return d, "L"
+    if kind == "dynamics":
+        from mblkit.campaign.dynamics_tasks import evolutions, times_of
+
+        L = float(point.model.L)
+        t_max = float(times_of(config.evolution)[-1])
+        return d * L * L * (1.0 + t_max) * evolutions(config, point), "dim L^2 t_max evolutions"
     if kind == "hamiltonian" and config.solver.method == "interior":
         return d ** INTERIOR_EXPONENT, f"dim^{INTERIOR_EXPONENT}"
     sites = sum(len(sites_of(s, point.model.L)) for s in config.observables
@@ -134,14 +146,15 @@ def calibrate(config: CampaignConfig, points: list[Point], costs: list[float]) -
     cheapest = int(order[0])
     dim = dimension(config, points[cheapest])
     scheme = kind_of(config).name == "avalanche-scheme"
-    interior = kind_of(config).name == "hamiltonian" and config.solver.method == "interior"
+    interior = (kind_of(config).name == "hamiltonian" and config.solver.method == "interior"
+                ) or kind_of(config).name == "dynamics"   # no dense bound for either
     limit = CALIBRATE_INTERIOR_DIM if interior else CALIBRATE_DENSE_DIM
     rng = np.random.default_rng(0)
     m = rng.standard_normal((FALLBACK_N, FALLBACK_N))
     m = m + m.T
     np.linalg.eigh(m)
     b = 0.0 if scheme else _time(lambda: np.linalg.eigh(m)) / FALLBACK_N**3
-    if interior:  # no dense bound for shift-invert
+    if interior:  # no dense bound for shift-invert or time evolution
         b = 0.0
     if not scheme and dim > limit:
         factor = float(dim) ** 3 / costs[cheapest] if interior else 1.0
@@ -170,8 +183,8 @@ def lapack_floor(config: CampaignConfig, n: int = 400) -> float:
     """LAPACK's seconds per unit of cost here (dense eigh of n x n, the cubic work alone): a
     lower bound of a dense realisation's time; 0 for interior ED and the scheme."""
     kind = kind_of(config).name
-    if kind == "avalanche-scheme" or (kind == "hamiltonian"
-                                      and config.solver.method == "interior"):
+    if kind in ("avalanche-scheme", "dynamics") or (kind == "hamiltonian"
+                                                    and config.solver.method == "interior"):
         return 0.0
     m = np.random.default_rng(0).standard_normal((n, n))
     m = m + m.T

@@ -13,7 +13,8 @@ Example (``examples/demo.toml``)::
     grid = { L = [8, 10, 12], W = [0.5, 1.0, 2.0, 4.0] }   # Cartesian product, L varies slowest
 
     [solver]
-    method = "full"             # "full" (all eigenpairs) or "interior" (k pairs at the centre)
+    method = "full"             # "full" (all eigenpairs), "interior" (k pairs at the centre)
+                                # or "dynamics" (matrix-free time evolution, table [dynamics])
     sector = "half"             # "half" (n_up = L // 2), "full" (no U(1)), or an integer n_up;
                                 # left out: "half" where the model conserves S^z, else "full"
 
@@ -114,7 +115,7 @@ Target = Annotated[Annotated[Float, Tag("absolute")] | Annotated[EnergyDensity, 
 
 
 class SolverSpec(_Strict):
-    method: Literal["full", "interior"] = "full"
+    method: Literal["full", "interior", "dynamics"] = "full"
     sector: Literal["half", "full"] | Int | None = None
     k: Int = Field(default=50, ge=1)
     #: an absolute energy, or { energy_density = eps } resolved per realisation
@@ -125,10 +126,62 @@ class SolverSpec(_Strict):
     @model_validator(mode="after")
     def _interior_options(self) -> SolverSpec:
         unused = sorted({"k", "target"} & self.model_fields_set)
-        if self.method == "full" and unused:
+        if self.method != "interior" and unused:
             raise ValueError(f"{unused} apply to method = 'interior' only: leave them out for "
-                             "method = 'full'")
+                             f"method = {self.method!r}")
         return self
+
+
+class LogTimes(_Strict):
+    """``dynamics.times = { t_max = 1000 }``: t = 0, then t_min .. t_max with ``per_decade``
+    log-spaced times per decade (:func:`mblkit.dynamics.log_times`)."""
+
+    t_max: Float = Field(gt=0)
+    t_min: Float = Field(default=0.1, gt=0)
+    per_decade: Int = Field(default=10, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LogTimes:
+        if not self.t_min < self.t_max:
+            raise ValueError(f"t_min = {self.t_min} must be below t_max = {self.t_max}")
+        return self
+
+
+def _times_kind(value: Any) -> str:
+    return "list" if isinstance(value, list | tuple) else "log"
+
+
+#: dynamics.times: an explicit list of times, or { t_max, t_min, per_decade } (a log grid)
+Times = Annotated[Annotated[list[Float], Tag("list")] | Annotated[LogTimes, Tag("log")],
+                  Discriminator(_times_kind)]
+
+
+class DynamicsSpec(_Strict):
+    """The ``[dynamics]`` table of ``solver.method = "dynamics"``
+    (:mod:`mblkit.campaign.dynamics_tasks` documents each key)."""
+
+    times: Times = LogTimes(t_max=100.0)
+    propagator: Literal["chebyshev", "krylov"] = "chebyshev"
+    tolerance: Float = Field(default=1e-10, ge=1e-15, le=1e-2)
+    operator: Literal["csr", "matrix-free"] = "csr"
+    initial_state: Literal["neel", "random-product"] = "neel"
+    random_vectors: Int = Field(default=8, ge=2, le=10_000)
+    moments: Int = Field(default=128, ge=8, le=4096)
+
+    @field_validator("times")
+    @classmethod
+    def _increasing(cls, times: Any) -> Any:
+        if isinstance(times, list):
+            if not times:
+                raise ValueError("times is empty: give at least one time")
+            if times[0] < 0:
+                raise ValueError(f"times[0] = {times[0]} is negative: times are measured from "
+                                 "the initial state at t = 0 and must be >= 0")
+            for i in range(len(times) - 1):
+                if not times[i] < times[i + 1]:
+                    raise ValueError(f"times must be strictly increasing, but times[{i}] = "
+                                     f"{times[i]} and times[{i + 1}] = {times[i + 1]}")
+        return times
 
 
 class ObservableSpec(_Strict):
@@ -159,7 +212,21 @@ class CampaignConfig(_Strict):
     output: str
     model: ModelSpec
     solver: SolverSpec = SolverSpec()
+    #: time evolution (solver.method = "dynamics" only; left out: the defaults)
+    dynamics: DynamicsSpec | None = None
     observables: list[ObservableSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _dynamics_table(self) -> CampaignConfig:
+        if self.dynamics is not None and self.solver.method != "dynamics":
+            raise ValueError(f"the [dynamics] table applies to solver.method = 'dynamics' only "
+                             f"(here {self.solver.method!r}): set the method or leave it out")
+        return self
+
+    @property
+    def evolution(self) -> DynamicsSpec:
+        """The [dynamics] settings, defaults filled in."""
+        return self.dynamics if self.dynamics is not None else DynamicsSpec()
 
     @field_validator("observables")
     @classmethod

@@ -32,7 +32,8 @@ from mblkit.models.protocol import PluginError, resolve_model
 
 #: Modules of the built-in kinds, imported (and so registered) on first use.
 BUILTIN_KINDS = ("mblkit.campaign.ed_tasks", "mblkit.campaign.floquet_tasks",
-                 "mblkit.campaign.scheme_tasks", "mblkit.campaign.probe_tasks")
+                 "mblkit.campaign.scheme_tasks", "mblkit.campaign.probe_tasks",
+                 "mblkit.campaign.dynamics_tasks")
 #: Entry-point group of task kinds added by other packages.
 KIND_GROUP = "mblkit.task_kinds"
 
@@ -57,6 +58,10 @@ class TaskKind:
     ``plugin_observables``: whether ``observables.name = "package.module:function"`` is allowed;
     ``levels(config, point)``: the number of energies one realisation solves (what
     ``solver.store_energies`` keeps; None: the kind solves no spectrum).
+
+    ``method``: a kind chosen by ``solver.method`` rather than by model name (the
+    ``"dynamics"`` kind runs the models of other kinds); it runs a config whose method is
+    ``method`` and whose model class ``accepts(cls)`` admits (:func:`kind_for`).
     """
 
     name: str
@@ -71,6 +76,8 @@ class TaskKind:
     protocol: str | None = None
     plugin_observables: bool = False
     levels: Callable[[CampaignConfig, Point], int] | None = None
+    method: str | None = None
+    accepts: Callable[[type], bool] | None = None
 
 
 _KINDS: dict[str, TaskKind] = {}
@@ -89,6 +96,9 @@ def register(kind: TaskKind) -> TaskKind:
         if kind.protocol is not None and other.protocol == kind.protocol:
             raise ValueError(f"task kind {kind.name!r}: protocol {kind.protocol!r} is already "
                              f"run by kind {other.name!r}")
+        if kind.method is not None and other.method == kind.method:
+            raise ValueError(f"task kind {kind.name!r}: solver.method {kind.method!r} is "
+                             f"already run by kind {other.name!r}")
     _KINDS[kind.name] = kind
     return kind
 
@@ -134,6 +144,27 @@ def model_class(name: str) -> tuple[TaskKind, type]:
         raise ConfigError(f"model.name = {name!r} is a {resolved.kind} model, which no task "
                           f"kind runs (kinds: {sorted(protocols)})")
     return protocols[resolved.kind], resolved.cls
+
+
+def kind_for(name: str, method: str) -> tuple[TaskKind, type]:
+    """The task kind and model class of a config with model ``name`` and ``solver.method``:
+    the kind registered for the method where there is one (it must accept the class), else the
+    model's own kind (:func:`model_class`)."""
+    kind, cls = model_class(name)
+    chosen = next((k for k in kinds() if k.method is not None and k.method == method), None)
+    if chosen is None:
+        return kind, cls
+    if chosen.accepts is None or not chosen.accepts(cls):
+        raise ConfigError(f"solver.method = {method!r} is not allowed for model {name!r} "
+                          f"(task kind {kind.name!r}): kind {chosen.name!r} runs "
+                          f"{_accepted(chosen)}")
+    return chosen, cls
+
+
+def _accepted(kind: TaskKind) -> str:
+    names = sorted(n for n, k in models().items() if kind.accepts is not None
+                   and kind.accepts(k.models[n]))
+    return f"the models {names} and Hamiltonian plugin classes" if names else "no model"
 
 
 def sites_of(spec: ObservableSpec, L: int) -> list[int]:

@@ -29,7 +29,8 @@ from mblkit.campaign.plugins import observable_function
 from mblkit.campaign.registry import (
     Point,
     TaskKind,
-    model_class,
+    is_plugin_name,
+    kind_for,
     models,
     sites_of,
 )
@@ -54,8 +55,9 @@ __all__ = [
 
 
 def kind_of(config: CampaignConfig) -> TaskKind:
-    """The task kind of the config's model (built-in name or plugin)."""
-    return model_class(config.model.name)[0]
+    """The task kind of the config: the one of its ``solver.method`` where a kind is chosen by
+    method ("dynamics"), else that of its model (built-in name or plugin)."""
+    return kind_for(config.model.name, config.solver.method)[0]
 
 
 def _hints(cls: type) -> dict[str, Any]:
@@ -87,9 +89,9 @@ def normalise_params(cls: type, params: dict[str, Any], index: int) -> dict[str,
 
 def build_point(config: CampaignConfig, params: dict[str, Any], index: int) -> Point:
     """Construct and check the model of one point; errors name the point and the key."""
-    kind, cls = model_class(config.model.name)
+    kind, cls = kind_for(config.model.name, config.solver.method)
     params = normalise_params(cls, params, index)
-    builtin = config.model.name in kind.models and not hasattr(cls, "from_params")
+    builtin = not is_plugin_name(config.model.name) and not hasattr(cls, "from_params")
     from mblkit.campaign.suggest import unknown_parameters_message
 
     unknown = unknown_parameters_message(config.model.name, cls, params)
@@ -138,8 +140,11 @@ def campaign_identity(config: CampaignConfig, points: list[Point]) -> tuple[str,
 
 
 def _shared_payload(config: CampaignConfig) -> dict[str, Any]:
+    # [dynamics] enters only where given, so the identities of the other stores stay as they were
     payload = config.model_dump(mode="json", exclude={"output", "realisations", "model",
-                                                      "solver"})
+                                                      "solver", "dynamics"})
+    if config.solver.method == "dynamics":
+        payload["dynamics"] = config.evolution.model_dump(mode="json")
     payload["solver"] = config.solver.model_dump(mode="json", exclude={"sector"})
     payload["model"] = {"name": config.model.name}
     return payload

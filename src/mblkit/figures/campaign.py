@@ -22,7 +22,8 @@ def plot_campaign(store: Path, folder: Path, reference: Path | None = None,
                   diagnostics: bool = False) -> list[Path]:
     """Every figure that fits a campaign store: its scalars, and the paper's figures where the
     stored observables make them (Floquet resonance statistics: Figs. 2-5; a bubble campaign,
-    with its bubble-less ``reference`` store if given: ergodic-bubble Figs. 2-9).
+    with its bubble-less ``reference`` store if given: ergodic-bubble Figs. 2-9; a dynamics
+    campaign: the averaged time series and S(omega)).
     ``diagnostics``: also the checks of the numerics (residuals, sum-rule errors)."""
     from mblkit.campaign.config import parse_config
     from mblkit.campaign.results import open_results
@@ -49,6 +50,10 @@ def plot_campaign(store: Path, folder: Path, reference: Path | None = None,
         from mblkit.figures import resonance_model_ed
 
         written += resonance_model_ed.draw_all(store, folder)
+    if kind_of(config).name == "dynamics":
+        from mblkit.figures import dynamics
+
+        written += dynamics.draw_all(store, folder)
     return written
 
 
