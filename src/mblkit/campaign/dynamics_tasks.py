@@ -47,7 +47,8 @@ spins; ``sites`` is then not allowed), the quantity of that paper's Secs. IV-V.
 
 Every record also holds the arrays "times", the scalars "E_min", "E_max" (the Chebyshev
 interval), "max_error_bound" (Chebyshev: the rigorous truncation bound; Krylov: its estimate),
-"max_norm_error", "max_energy_error" (drift of <H> over the quench) and "matvecs", and the
+"max_norm_error", "max_energy_error" (drift of <H> over the quench) and "matvecs" (products
+of H with a vector in the quench), and the
 disorder as the ED kind stores it. A drift above :func:`mblkit.dynamics.conservation_limit`
 fails the realisation (the propagator raises), so a stored series has passed its checks.
 """
