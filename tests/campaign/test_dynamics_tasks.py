@@ -293,9 +293,9 @@ def test_bad_dynamics_configs_are_refused_before_work(change, message):
 def test_floquet_models_and_unknown_bins_are_refused():
     text = config_text().replace('name = "xxz"\nparams = { J = 1.0, delta = 1.0 }\n'
                                  'grid = { L = [8], W = [1.0, 6.0] }',
-                                 'name = "brickwork"\ngrid = { L = [6], J = [0.1] }')
+                                 'name = "o3-floquet"\ngrid = { L = [6] }')
     with pytest.raises(ConfigError, match=r"solver\.method = 'dynamics' is not allowed for "
-                                          r"model 'brickwork'"):
+                                          r"model 'o3-floquet'"):
         validate(parse_config(text))
     bad_bins = config_text(observables=AUTOCORRELATION.replace("omega = ", "nu = "))
     with pytest.raises(ConfigError, match=r"log_bins \['nu'\] are not allowed"):
@@ -339,3 +339,72 @@ def test_the_example_config_is_valid(tmp_path):
     config, _ = load_config(root / "examples" / "dynamics-quench.toml")
     points = validate(config)
     assert kind_of(config).name == "dynamics" and len(points) >= 2
+
+
+FLOQUET = """
+name = "tiny-floquet"
+seed = 11
+realisations = 1
+output = "f.h5"
+[model]
+name = "brickwork"
+grid = { L = [6], J = [0.1] }
+[solver]
+method = "dynamics"
+[dynamics]
+times = [0, 1, 2, 5, 13, 40]
+random_vectors = 30
+[[observables]]
+name = "imbalance"
+[[observables]]
+name = "magnetisation"
+[[observables]]
+name = "autocorrelation"
+sites = [1]
+"""
+
+
+def test_floquet_circuit_series_equal_powers_of_its_dense_unitary():
+    """Brickwork (resonant-energy-scales-floquet.txt): the gate-by-gate stroboscopic quench
+    equals W^n psi_0 with the dense W of the same stored realisation, and the typicality
+    C_j(n) equals the exact 2^-L Tr[W^-n sigma_j W^n sigma_j] within 4 errors."""
+    from mblkit.models import BrickworkCircuit
+    from mblkit.models.brickwork import BrickworkRealisation
+
+    config = parse_config(FLOQUET)
+    assert kind_of(config).name == "dynamics"
+    rec = run_realisation(config, 0, 0)
+    model = BrickworkCircuit(L=6, J=0.1)
+    W = model.unitary(BrickworkRealisation(rec["arrays"]["u"], rec["arrays"]["v"]))
+    basis = SpinBasis(6)
+    z = bits(basis)
+    psi = np.zeros(64, complex)
+    psi[0b010101] = 1.0
+    periods = [0, 1, 2, 5, 13, 40]
+    np.testing.assert_array_equal(rec["arrays"]["times"], periods)
+    exact_m, exact_c = [], []
+    for n in periods:
+        Wn = np.linalg.matrix_power(W, n)
+        exact_m.append((np.abs(Wn @ psi) ** 2) @ z)
+        exact_c.append(np.real(np.trace(Wn.conj().T @ (z[:, 1, None] * (Wn * z[None, :, 1]))))
+                       / 64)
+    np.testing.assert_allclose(rec["arrays"]["magnetisation"], exact_m, atol=1e-9)
+    pattern = np.where(np.arange(6) % 2 == 0, 1.0, -1.0)
+    np.testing.assert_allclose(rec["arrays"]["imbalance"], np.array(exact_m) @ pattern / 6,
+                               atol=1e-9)
+    c, e = rec["arrays"]["czz"][0], rec["arrays"]["czz_error"][0]
+    assert np.all(np.abs(c - exact_c) <= 4 * e + 1e-9), (c, exact_c, e)
+    assert np.max(np.abs(np.diff(exact_c[1:]))) > 5 * e.max()   # n off by one would show
+    assert rec["scalars"]["max_norm_error"] < 1e-10
+
+
+@pytest.mark.parametrize("change, message", [
+    (("random_vectors = 30", 'random_vectors = 30\npropagator = "krylov"'),
+     "dynamics.propagator does not apply"),
+    (("times = [0, 1, 2, 5, 13, 40]", "times = [0, 1.5]"), "not whole numbers of periods"),
+    (("sites = [1]", 'sites = [1]\n[[observables]]\nname = "spectral_function"'),
+     "no Hamiltonian"),
+])
+def test_bad_floquet_dynamics_configs_are_refused(change, message):
+    with pytest.raises(ConfigError, match=message):
+        validate(parse_config(FLOQUET.replace(*change)))

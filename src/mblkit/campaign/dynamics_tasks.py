@@ -41,6 +41,15 @@ Observables (time in units of 1 / (the model's energy unit), hbar = 1):
   |omega| slot (both signs of omega); scalars "kpm_resolution" (pi a / N) and
   "kpm_sum_rule_error" |sum S d omega - C_j(0)| (C_j(0) = 1).
 
+Floquet circuits ("brickwork", and plugin Floquet classes with ``apply(realisation, states)``
+applying one period to a block of vectors in place): stroboscopic evolution U^n psi, gate by gate
+(:func:`mblkit.dynamics.floquet_propagate`; no 4^L matrix, memory O(2^L)), in the full space;
+``times`` are then numbers of periods (a list of integers, or the log grid rounded to distinct
+integers), ``propagator`` and ``operator`` do not apply, the observables are the quench ones and
+"autocorrelation" (C_j(n) = 2^-L Tr[U^-n sigma^z_j U^n sigma^z_j] by typicality);
+"spectral_function" is not available (no Hamiltonian to expand in). "max_energy_error" is 0
+(no conserved energy); "max_norm_error" checks unitarity.
+
 For the probe-spin model ("probe-static", ``resonance-model-crossover.txt`` Eq. 68)
 "autocorrelation" and "spectral_function" measure the probe spin sigma^z_P (site L of the L + 1
 spins; ``sites`` is then not allowed), the quantity of that paper's Secs. IV-V.
@@ -63,23 +72,28 @@ from mblkit.campaign.config import CampaignConfig, ConfigError, DynamicsSpec, Ob
 from mblkit.campaign.ed_tasks import MODELS as ED_MODELS
 from mblkit.campaign.ed_tasks import _stored_disorder
 from mblkit.campaign.ed_tasks import prepare as ed_prepare
+from mblkit.campaign.plugins import disorder_arrays
 from mblkit.campaign.registry import Point, TaskKind, register, sites_of
 from mblkit.dynamics import (
+    TypicalAutocorrelation,
     correlation_moments,
+    floquet_propagate,
+    floquet_quench,
     kpm_spectral_function,
     log_times,
     neel_configuration,
     quench,
     random_configuration,
+    random_state,
     spectral_bounds,
     term_operator,
     typical_autocorrelation,
 )
-from mblkit.models import BubbleChain, O3HeisenbergChain, SpinChain, XXZChain
+from mblkit.models import BrickworkCircuit, BubbleChain, O3HeisenbergChain, SpinChain, XXZChain
 from mblkit.models.probe import ProbeStaticChain
 from mblkit.models.protocol import PluginError, check_model_class
 from mblkit.observables.spectral import DEFAULT_OMEGA_BINS
-from mblkit.spins import SpinBasis
+from mblkit.spins import SpinBasis, apply
 from mblkit.stats import LogBins
 
 QUENCH = ("imbalance", "entanglement", "return_probability", "magnetisation")
@@ -91,34 +105,52 @@ BATCH = 8
 
 
 def accepts(cls: type) -> bool:
-    """The built-in Hamiltonian models, the static probe chain and Hamiltonian plugins."""
-    if issubclass(cls, (*ED_MODELS.values(), ProbeStaticChain)):
+    """The built-in Hamiltonian models, the static probe chain, Hamiltonian plugins, and
+    Floquet models that apply one period to vectors (``apply``)."""
+    if issubclass(cls, (*ED_MODELS.values(), ProbeStaticChain, BrickworkCircuit)):
         return True
     try:
-        return check_model_class(cls).kind == "hamiltonian"
+        kind = check_model_class(cls).kind
     except PluginError:
         return False
+    return kind == "hamiltonian" or callable(getattr(cls, "apply", None))
 
 
 def is_probe(point: Point) -> bool:
     return isinstance(point.model, ProbeStaticChain)
 
 
+def is_floquet(model) -> bool:
+    """A Floquet model (applied period by period), not a Hamiltonian."""
+    return isinstance(model, BrickworkCircuit) or (
+        callable(getattr(model, "apply", None)) and not callable(getattr(model, "hamiltonian",
+                                                                          None)))
+
+
 def basis_of(point: Point) -> SpinBasis:
-    """The space of the evolution: the probe chain's L + 1 spins, else as for ED."""
+    """The space of the evolution: the probe chain's L + 1 spins, a Floquet model's full
+    space, else as for ED."""
     model = point.model
     if isinstance(model, ProbeStaticChain):
         return model.basis()
+    if is_floquet(model):
+        return SpinBasis(model.L)
     if isinstance(model, XXZChain | O3HeisenbergChain):
         return SpinBasis(model.L, point.n_up)
     return model.basis(point.n_up)
 
 
-def times_of(spec: DynamicsSpec) -> np.ndarray:
-    """The output times of the config: the explicit list, or the log grid with t = 0 first."""
+def times_of(spec: DynamicsSpec, floquet: bool = False) -> np.ndarray:
+    """The output times of the config: the explicit list, or the log grid with t = 0 first;
+    for a Floquet model the log grid rounded to distinct integers (numbers of periods)."""
     if isinstance(spec.times, list):
         return np.asarray(spec.times, dtype=np.float64)
-    return log_times(spec.times.t_max, spec.times.t_min, spec.times.per_decade)
+    t = log_times(spec.times.t_max, spec.times.t_min, spec.times.per_decade)
+    return np.unique(np.rint(t)) if floquet else t
+
+
+def periods_of(spec: DynamicsSpec) -> np.ndarray:
+    return times_of(spec, floquet=True).astype(np.int64)
 
 
 def omega_bins(spec: ObservableSpec) -> LogBins:
@@ -129,7 +161,7 @@ def omega_bins(spec: ObservableSpec) -> LogBins:
 
 
 def prepare(config: CampaignConfig, model, index: int) -> Point:
-    if isinstance(model, ProbeStaticChain):
+    if isinstance(model, ProbeStaticChain) or is_floquet(model):
         if config.solver.sector not in (None, "full"):
             raise ConfigError(f"solver.sector = {config.solver.sector!r} is not allowed for "
                               f"model {config.model.name!r} (no conservation law): use 'full' "
@@ -148,6 +180,8 @@ def measured_sites(spec: ObservableSpec, point: Point) -> list[int]:
 def check(config: CampaignConfig, point: Point, index: int) -> None:
     dyn = config.evolution
     model = point.model
+    if is_floquet(model):
+        _check_floquet(config, index)
     if isinstance(model, BubbleChain) and point.n_up is None:
         raise ConfigError(f"solver.sector = 'full' is not allowed for model 'bubble' (point "
                           f"{index}): it is built in one S^z sector of the chain; use 'half' "
@@ -185,6 +219,23 @@ def check(config: CampaignConfig, point: Point, index: int) -> None:
         raise ConfigError(f"dynamics.times has {times.size} times: at most 100000")
 
 
+def _check_floquet(config: CampaignConfig, index: int) -> None:
+    dyn = config.evolution
+    name = config.model.name
+    given = dyn.model_fields_set if config.dynamics is not None else set()
+    for key in sorted({"propagator", "operator", "moments"} & given):
+        raise ConfigError(f"dynamics.{key} does not apply to the Floquet model {name!r}: it is "
+                          f"evolved period by period (leave {key} out)")
+    if isinstance(dyn.times, list):
+        bad = [t for t in dyn.times if t != int(t)]
+        if bad:
+            raise ConfigError(f"dynamics.times = {dyn.times}: {bad} are not whole numbers of "
+                              f"periods, which the Floquet model {name!r} needs")
+    if any(s.name == "spectral_function" for s in config.observables):
+        raise ConfigError(f"observables spectral_function is not allowed for the Floquet model "
+                          f"{name!r}: there is no Hamiltonian to expand in Chebyshev moments")
+
+
 def evolutions(config: CampaignConfig, point: Point) -> float:
     """Evolutions of one realisation, in units of one vector to the last time: the quench,
     two vectors per random state per site of "autocorrelation", and the KPM moments (two
@@ -220,11 +271,13 @@ def _columns(config: CampaignConfig) -> int:
 def memory(config: CampaignConfig, point: Point) -> int:
     """Peak bytes: the vectors (:func:`_columns`), the basis (states and the lookup, 3 int64
     per state) and H: CSR with at most 2 L + 1 stored entries per row and its COO assembly
-    (about 2 x 16 bytes per entry), or the matrix-free operator (its monomial tables)."""
+    (about 2 x 16 bytes per entry), or the matrix-free operator (its monomial tables); a
+    Floquet model's gates take nothing of the dimension's size."""
     basis = basis_of(point)
     dim = basis.dim
     L = basis.L
-    operator = (2 * (2 * L + 1) * 16 * dim if config.evolution.operator == "csr"
+    operator = (0 if is_floquet(point.model)
+                else 2 * (2 * L + 1) * 16 * dim if config.evolution.operator == "csr"
                 else 64 * L * L + 16 * dim)
     return int(16 * dim * _columns(config) + 24 * basis.chain_dim + operator)
 
@@ -241,8 +294,11 @@ def _quench(config, point, basis, H, bounds, disorder, rng, record, names) -> No
     dyn = config.evolution
     configuration = (neel_configuration(basis.L) if dyn.initial_state == "neel"
                      else random_configuration(basis, rng))
-    result = quench(H, basis, configuration, times_of(dyn), method=dyn.propagator,
-                    tol=dyn.tolerance, bounds=bounds, batch=BATCH)
+    if is_floquet(point.model):
+        result = floquet_quench(H, basis, configuration, periods_of(dyn), tol=dyn.tolerance)
+    else:
+        result = quench(H, basis, configuration, times_of(dyn), method=dyn.propagator,
+                        tol=dyn.tolerance, bounds=bounds, batch=BATCH)
     arrays = record["arrays"]
     arrays["initial_configuration"] = np.array([configuration], dtype=np.int64)
     if "imbalance" in names:
@@ -271,9 +327,13 @@ def _autocorrelation(config, spec, point, basis, H, bounds, rng, record) -> None
     czz, err = [], []
     imaginary = 0.0
     for site in measured_sites(spec, point):
-        c = typical_autocorrelation(H, basis, "z", [site], times_of(dyn),
-                                    samples=dyn.random_vectors, rng=rng,
-                                    method=dyn.propagator, tol=dyn.tolerance, bounds=bounds)
+        if is_floquet(point.model):
+            c = floquet_autocorrelation(H, basis, site, periods_of(dyn), dyn.random_vectors,
+                                        rng, dyn.tolerance)
+        else:
+            c = typical_autocorrelation(H, basis, "z", [site], times_of(dyn),
+                                        samples=dyn.random_vectors, rng=rng,
+                                        method=dyn.propagator, tol=dyn.tolerance, bounds=bounds)
         czz.append(c.correlator)
         err.append(c.error)
         imaginary = max(imaginary, c.imaginary)
@@ -303,15 +363,53 @@ def _spectral(config, spec, point, basis, H, bounds, rng, record) -> None:
     record["scalars"]["kpm_sum_rule_error"] = worst_sum
 
 
+def floquet_autocorrelation(period, basis: SpinBasis, site: int, periods: np.ndarray,
+                            samples: int, rng: np.random.Generator, tol: float
+                            ) -> TypicalAutocorrelation:
+    """C_j(n) = D^-1 Tr[U^-n sigma^z_j U^n sigma^z_j] from ``samples`` random states r:
+    <r(n)| sigma^z_j |(sigma^z_j r)(n)>, both evolved by ``period`` (one block of two)."""
+    values = np.empty((samples, periods.size), dtype=np.complex128)
+    worst = 0.0
+    for k in range(samples):
+        psi = random_state(basis.dim, rng)
+        block = np.stack([psi, apply("z", [site], psi, basis)], axis=1)
+        for i, snap in enumerate(floquet_propagate(period, block, periods, tol=tol)):
+            values[k, i] = np.vdot(snap.state[:, 0], apply("z", [site], snap.state[:, 1],
+                                                             basis))
+            worst = max(worst, snap.norm_error)
+    real = values.real
+    return TypicalAutocorrelation(
+        times=periods.astype(np.float64), correlator=real.mean(axis=0),
+        error=real.std(axis=0, ddof=1) / np.sqrt(samples), samples=real,
+        imaginary=float(np.max(np.abs(values.imag.mean(axis=0)))), max_error_bound=0.0,
+        max_norm_error=worst)
+
+
+def _floquet_disorder(model, realisation) -> dict[str, np.ndarray]:
+    if isinstance(model, BrickworkCircuit):
+        return {"u": realisation.u, "v": realisation.v, "fields": model.fields(realisation)}
+    return disorder_arrays(realisation)
+
+
 def run(config: CampaignConfig, point: Point, rng: np.random.Generator) -> dict:
     disorder = point.model.sample(rng)
     basis = basis_of(point)
-    H = _operator(config, point, disorder)
-    bounds = spectral_bounds(H, rng=np.random.default_rng(0))
-    record: dict = {"scalars": {"E_min": bounds[0], "E_max": bounds[1]},
-                    "arrays": {**_stored_disorder(point.model, disorder),
-                               "times": times_of(config.evolution)},
-                    "histograms": {}}
+    record: dict = {"scalars": {}, "arrays": {}, "histograms": {}}
+    if is_floquet(point.model):
+        model = point.model
+
+        def H(states: np.ndarray) -> np.ndarray:
+            return model.apply(disorder, states)
+
+        bounds = None
+        record["arrays"].update(_floquet_disorder(model, disorder))
+        record["arrays"]["times"] = times_of(config.evolution, floquet=True)
+    else:
+        H = _operator(config, point, disorder)
+        bounds = spectral_bounds(H, rng=np.random.default_rng(0))
+        record["scalars"].update({"E_min": bounds[0], "E_max": bounds[1]})
+        record["arrays"].update(_stored_disorder(point.model, disorder))
+        record["arrays"]["times"] = times_of(config.evolution)
     names = {spec.name for spec in config.observables}
     if names & set(QUENCH):
         _quench(config, point, basis, H, bounds, disorder, rng, record, names)
