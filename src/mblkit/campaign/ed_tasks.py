@@ -12,6 +12,15 @@ Solver target: ``solver.target`` is an absolute energy, or ``{ energy_density = 
 per realisation as E_min + eps (E_max - E_min) (:func:`mblkit.models.targets.energy_at_density`;
 the record then holds the scalars ``target_energy``, ``E_min`` and ``E_max``).
 ``solver.store_energies = true`` keeps the solved energies as the array ``energies``.
+
+Full ED computes what the observables measure (:func:`solve_plan`, issue 17): every eigenvalue
+always (gap_ratio and ``store_energies`` read them; they cost O(N^2) once H is tridiagonal), the
+eigenvectors only of the widest central window the built-in vector observables (purity,
+magnetisation, entanglement) use, none when none of them is asked for; a plugin observable gets
+every eigenvector. The window is solved apart only where that was measured to be faster
+(:func:`mblkit.solvers.dense.subset_wins`); the results equal full ED's to rounding. Without
+eigenvectors, ``max_residual`` is the eigenvalue sum-rule error
+(:func:`mblkit.solvers.spectrum.moment_error`).
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ from mblkit.observables import (
     single_site_purity,
 )
 from mblkit.solvers import Spectrum, dense_memory, eigh, eigh_interior, pardiso_available
+from mblkit.solvers.dense import subset_wins
 from mblkit.solvers.interior import PARDISO_MIN_DIM
 from mblkit.spins import SpinBasis
 
@@ -120,16 +130,42 @@ def memory(config: CampaignConfig, point: Point) -> int:
     dim = basis_of(point).dim
     dtype = np.dtype(np.float64 if is_real(point.model) else np.complex128)
     if config.solver.method == "full":
-        return dense_memory(dim, dtype)
+        vectors, subset = solve_plan(config, dim)
+        return dense_memory(dim, dtype, vectors, subset=subset)
     if dtype == np.float64 and dim >= PARDISO_MIN_DIM and pardiso_available():
         return int(13 * dim**1.5 * 8 + 3e8)
     return int(30 * dim**1.5 * 16)
 
 
-def _vectors(spectrum: Spectrum) -> np.ndarray:
+#: the built-in observables that read eigenvectors (of their central window only)
+VECTOR_OBSERVABLES = ("purity", "magnetisation", "entanglement")
+
+
+def solve_plan(config: CampaignConfig, dim: int) -> tuple[bool, tuple[int, int] | None]:
+    """(vectors, subset) for full ED of dimension ``dim``: which eigenvectors the observables
+    read. No vectors when no observable reads any; all of them (subset None) for a plugin
+    observable, for windows that cover the spectrum, or where solving the window apart is not
+    faster (:func:`mblkit.solvers.dense.subset_wins`); else the levels (lo, hi) of the widest
+    :func:`mblkit.observables.central_window` of the vector observables (the windows are
+    nested, so it holds them all)."""
+    specs = config.observables
+    if any(spec.name not in OBSERVABLES for spec in specs):
+        return True, None
+    windows = [central_window(dim, spec.fraction) for spec in specs
+               if spec.name in VECTOR_OBSERVABLES]
+    if not windows:
+        return False, None
+    lo, hi = min(w.start for w in windows), max(w.stop for w in windows)
+    if (lo, hi) == (0, dim) or not subset_wins(dim, hi - lo):
+        return True, None
+    return True, (lo, hi)
+
+
+def _vectors(spectrum: Spectrum, levels: slice) -> np.ndarray:
+    """The eigenvectors of the levels ``levels`` (global indices, whatever window was solved)."""
     if spectrum.vectors is None:
         raise ValueError("this observable needs eigenvectors, the spectrum has none")
-    return spectrum.vectors
+    return spectrum.columns(levels)
 
 
 def obs_gap_ratio(spec: ObservableSpec, spectrum: Spectrum, point: Point,
@@ -151,7 +187,7 @@ def obs_purity(spec: ObservableSpec, spectrum: Spectrum, point: Point,
     correlation of Eq. 7, pooled over states and realisations, is exact
     (:func:`mblkit.stats.pooled_pearson`) - and a histogram of gamma on [1/2, 1].
     """
-    vectors = _vectors(spectrum)[:, central_window(len(spectrum), spec.fraction)]
+    vectors = _vectors(spectrum, central_window(len(spectrum), spec.fraction))
     gamma = single_site_purity(vectors, basis_of(point))[:, sites_of(spec, point.model.L)]
     counts, _ = np.histogram(gamma, bins=spec.bins, range=(0.5, 1.0))
     return {"scalars": {"purity": float(gamma.mean())},
@@ -165,7 +201,7 @@ def obs_magnetisation(spec: ObservableSpec, spectrum: Spectrum, point: Point,
     """Histogram of <n|S^z_i|n> (S^z = sigma^z / 2, range [-1/2, 1/2]) over the central
     fraction of eigenstates, one row per selected site: counts of shape (sites, bins)
     (``ergodic-bubble-inclusions.txt`` SM B, Fig. 7, which plots sigma^z = 2 S^z)."""
-    vectors = _vectors(spectrum)[:, central_window(len(spectrum), spec.fraction)]
+    vectors = _vectors(spectrum, central_window(len(spectrum), spec.fraction))
     sz = magnetisation(vectors, basis_of(point))[:, sites_of(spec, point.model.L)]
     counts = np.stack([np.histogram(column, bins=spec.bins, range=(-0.5, 0.5))[0]
                        for column in sz.T])
@@ -175,7 +211,7 @@ def obs_magnetisation(spec: ObservableSpec, spectrum: Spectrum, point: Point,
 def obs_entanglement(spec: ObservableSpec, spectrum: Spectrum, point: Point,
                      realisation: object = None) -> dict:
     """Half-chain von Neumann entropy averaged over the central fraction of eigenstates."""
-    vectors = _vectors(spectrum)[:, central_window(len(spectrum), spec.fraction)]
+    vectors = _vectors(spectrum, central_window(len(spectrum), spec.fraction))
     entropy = half_chain_entropy(vectors, basis_of(point))
     return {"scalars": {"half_chain_entropy": float(entropy.mean())}}
 
@@ -205,7 +241,8 @@ def run(config: CampaignConfig, point: Point, rng: np.random.Generator) -> dict:
          else point.model.hamiltonian(disorder))
     scalars: dict[str, float] = {}
     if config.solver.method == "full":
-        spectrum = eigh(H)
+        vectors, subset = solve_plan(config, H.shape[0])
+        spectrum = eigh(H, vectors=vectors, subset=subset)
     else:
         target = config.solver.target
         if isinstance(target, EnergyDensity):

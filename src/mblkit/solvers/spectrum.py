@@ -61,6 +61,10 @@ class Spectrum:
         eigenvector (residual over the gap to the nearest other level), or None without vectors.
     window : for interior solvers, the open interval (a, b) that Sylvester inertia certified to
         hold exactly these eigenvalues (None for full ED, or when not certified).
+    vector_start : the index into ``energies`` of the level whose eigenvector is
+        ``vectors[:, 0]``: 0 unless only a window of eigenvectors was computed
+        (``mblkit.solvers.dense.eigh(H, subset=(lo, hi))``), whose columns are the levels
+        lo..hi-1; :meth:`columns` takes levels by that index.
     """
 
     energies: np.ndarray
@@ -71,9 +75,23 @@ class Spectrum:
     target: float | None = None
     vector_errors: np.ndarray | None = None
     window: tuple[float, float] | None = None
+    vector_start: int = 0
 
     def __len__(self) -> int:
         return self.energies.shape[0]
+
+    def columns(self, levels: slice) -> np.ndarray:
+        """The eigenvectors of ``energies[levels]`` (a slice with step 1 of level indices);
+        ValueError when there are none or they were not all computed."""
+        start, stop, step = levels.indices(len(self))
+        if self.vectors is None:
+            raise ValueError("this spectrum has no eigenvectors (computed without vectors)")
+        have = (self.vector_start, self.vector_start + self.vectors.shape[1])
+        if step != 1 or (stop > start and not have[0] <= start <= stop <= have[1]):
+            raise ValueError(f"levels={levels!r} (levels {start}..{stop - 1} of {len(self)}) "
+                             f"are not all computed: this spectrum holds the eigenvectors of "
+                             f"levels {have[0]}..{have[1] - 1}")
+        return self.vectors[:, start - self.vector_start:stop - self.vector_start]
 
 
 def residuals(H: sp.spmatrix | np.ndarray, energies: np.ndarray, vectors: np.ndarray,
