@@ -261,10 +261,18 @@ def test_campaign_runs_resumes_and_draws(tmp_path):
 
 
 def test_check_plans_a_dynamics_campaign_with_its_own_cost_law():
+    """No dense-LAPACK law for dynamics: the calibration times products of H and, when cheap,
+    the realisation itself; other points scale by the cost law (linear in t_max)."""
     report = check_config(parse_config(config_text()), workers=1, measure=False)
     assert report.kind == "dynamics"
     assert "t_max" in report.law
     assert [p.dim for p in report.points] == [70, 70]
+    measured = check_config(parse_config(config_text()), workers=1)
+    assert "one realisation of point 0 run" in measured.calibration
+    assert all(p.seconds > 0 for p in measured.points)
+    longer = check_config(parse_config(config_text(times="[0.0, 600.0]")), workers=1,
+                          measure=False)
+    assert longer.points[0].cost == pytest.approx(measured.points[0].cost * 601 / 61)
 
 
 @pytest.mark.parametrize("change, message", [

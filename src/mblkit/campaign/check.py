@@ -144,17 +144,18 @@ def calibrate(config: CampaignConfig, points: list[Point], costs: list[float]) -
     """Time this machine (:class:`Calibration`); nothing is stored."""
     order = np.argsort(costs)
     cheapest = int(order[0])
+    if kind_of(config).name == "dynamics":
+        return calibrate_dynamics(config, points[cheapest], costs[cheapest])
     dim = dimension(config, points[cheapest])
     scheme = kind_of(config).name == "avalanche-scheme"
-    interior = (kind_of(config).name == "hamiltonian" and config.solver.method == "interior"
-                ) or kind_of(config).name == "dynamics"   # no dense bound for either
+    interior = kind_of(config).name == "hamiltonian" and config.solver.method == "interior"
     limit = CALIBRATE_INTERIOR_DIM if interior else CALIBRATE_DENSE_DIM
     rng = np.random.default_rng(0)
     m = rng.standard_normal((FALLBACK_N, FALLBACK_N))
     m = m + m.T
     np.linalg.eigh(m)
     b = 0.0 if scheme else _time(lambda: np.linalg.eigh(m)) / FALLBACK_N**3
-    if interior:  # no dense bound for shift-invert or time evolution
+    if interior:  # no dense bound for shift-invert
         b = 0.0
     if not scheme and dim > limit:
         factor = float(dim) ** 3 / costs[cheapest] if interior else 1.0
@@ -177,6 +178,74 @@ def calibrate(config: CampaignConfig, points: list[Point], costs: list[float]) -
     how += (f"; point {p1} (dimension {dimension(config, points[p1])}): {t1:.3g} s, so "
             f"time ~ cost^{beta:.2f} here, at least LAPACK's cubic work")
     return Calibration(t0, costs[cheapest], beta, b, how)
+
+
+#: Products of H with a vector timed by the dynamics calibration.
+CALIBRATE_PRODUCTS = 20
+#: Below this estimate (s) the dynamics calibration runs the cheapest realisation itself.
+CALIBRATE_DYNAMICS_SECONDS = 10.0
+
+
+def calibrate_dynamics(config: CampaignConfig, point: Point, cost: float) -> Calibration:
+    """A dynamics realisation is products of H with vectors: build H of one realisation of the
+    cheapest point, time :data:`CALIBRATE_PRODUCTS` products and find its spectral half-width
+    a; the Chebyshev propagation to t_max needs about a t_max products per evolution (plus a
+    few per output time), times the evolutions of the observables. Other points scale by the
+    cost law (linear in it). Floquet models: one period per product, t_max periods."""
+    from mblkit.campaign import dynamics_tasks as dt
+    from mblkit.dynamics import spectral_bounds
+
+    rng = np.random.default_rng(0)
+    disorder = point.model.sample(rng)
+    basis = dt.basis_of(point)
+    v = np.ascontiguousarray(rng.standard_normal(basis.dim) + 0j)
+    floquet = dt.is_floquet(point.model)
+    if floquet:
+        block = v[:, None].copy()
+
+        def product() -> None:
+            point.model.apply(disorder, block)
+
+        a = 1.0
+    else:
+        H = dt._operator(config, point, disorder)
+
+        def product() -> None:
+            H @ v
+
+        lo, hi = spectral_bounds(H, rng=rng)
+        a = 0.5 * (hi - lo)
+    product()
+    def products_run() -> None:
+        for _ in range(CALIBRATE_PRODUCTS):
+            product()
+
+    per = _time(products_run) / CALIBRATE_PRODUCTS
+    times = dt.times_of(config.evolution, floquet)
+    products = dt.evolutions(config, point) * (a * float(times[-1]) + 4.0 * times.size)
+    spectral = [s for s in config.observables if s.name == "spectral_function"]
+    products += sum(4.0 * config.evolution.moments * config.evolution.random_vectors
+                    * len(dt.measured_sites(s, point)) for s in spectral)
+    t0 = per * products
+    how = (f"dimension {basis.dim}: one product {per * 1e3:.3g} ms, spectral half-width "
+           f"{a:.3g}, about {products:.3g} products per realisation (a t_max per evolution)")
+    if t0 < CALIBRATE_DYNAMICS_SECONDS:   # cheap enough: time the realisation itself
+        index = _index_of(config, point)
+        t0 = _time(lambda: run_realisation(config, index, 0))
+        how += f"; one realisation of point {index} run: {t0:.3g} s"
+    else:
+        how += f": {t0:.3g} s (products only: the propagator's own work comes on top)"
+    return Calibration(t0, cost, 1.0, 0.0, how + "; other points by the cost law")
+
+
+def _index_of(config: CampaignConfig, point: Point) -> int:
+    from mblkit.campaign.tasks import resolved_params
+
+    target = resolved_params(point)
+    for p, params in enumerate(config.points()):
+        if all(params[k] == target.get(k, params[k]) for k in params):
+            return p
+    raise ValueError("the point is not in the config")
 
 
 def lapack_floor(config: CampaignConfig, n: int = 400) -> float:

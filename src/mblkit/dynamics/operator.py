@@ -200,12 +200,12 @@ class TermOperator(spla.LinearOperator):
                  self._coeffs)
         if self.parts:
             shape3 = (n, a, -1)
-            mk.matvec_monomials_aux(b.states, b.in_sector, b.binom, *masks, self._aux_index,
-                                    self._aux, self._diagonal, v.reshape(shape3),
-                                    w.reshape(shape3), al, be, ga, out.reshape(shape3))
+            mk.matvec_aux(b.states, b.in_sector, b.binom, *masks, self._aux_index, self._aux,
+                          self._diagonal, v.reshape(shape3), w.reshape(shape3), al, be, ga,
+                          out.reshape(shape3))
             return out
-        mk.matvec_monomials(b.states, b.in_sector, b.binom, *masks, self._diagonal,
-                            v.reshape(n, -1), w.reshape(n, -1), al, be, ga, out.reshape(n, -1))
+        mk.matvec(b.states, b.in_sector, b.binom, *masks, self._diagonal, v.reshape(n, -1),
+                  w.reshape(n, -1), al, be, ga, out.reshape(n, -1))
         return out
 
     def _matvec(self, x: np.ndarray) -> np.ndarray:

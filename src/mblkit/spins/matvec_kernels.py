@@ -7,7 +7,10 @@ Each operator string is first written as a sum of *monomials* (see
 
 so row k of M v has its only entry from the column j = s_k ^ flip (a gather: one read of v per
 row and monomial, no write conflicts). The rows are computed independently (parallel over rows
-with ``prange``), so the result does not depend on the number of threads.
+with ``prange``), so the result does not depend on the number of threads. Below
+:data:`PARALLEL_MIN_SIZE` entries the serial compilation of the same kernels is used: a
+parallel region costs a thread wake-up per call, which at dimension ~10^3 was measured to make
+a Chebyshev realisation 10x slower with two threads on a loaded two-core machine than with one.
 
 In a U(1) sector the index of ``j`` is found incrementally from that of ``k``: a
 number-conserving monomial changes only the bits of ``flip``, inside the range [lo, hi], and
@@ -143,11 +146,37 @@ def matvec_monomials_aux(states, in_sector, binom, flip, care, want, zmask, lo, 
                             out[k, b, c] += r * v[col, bb, c]
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def axpy(alpha, x, y):
-    """``y += alpha * x`` in place (flat arrays of equal length), parallel."""
+def _axpy(alpha, x, y):
+    """``y += alpha * x`` in place (flat arrays of equal length)."""
     for i in prange(x.shape[0]):
         y[i] += alpha * x[i]
+
+
+#: Arrays with fewer entries than this run the serial kernels (module docstring).
+PARALLEL_MIN_SIZE = 1 << 15
+
+_axpy_parallel = njit(cache=True, nogil=True, parallel=True)(_axpy)
+_axpy_serial = njit(cache=True, nogil=True)(_axpy)
+matvec_monomials_serial = njit(cache=True, nogil=True)(matvec_monomials.py_func)
+matvec_monomials_aux_serial = njit(cache=True, nogil=True)(matvec_monomials_aux.py_func)
+
+
+def axpy(alpha, x, y) -> None:
+    """``y += alpha * x`` in place (flat arrays of equal length); parallel when large."""
+    (_axpy_parallel if x.shape[0] >= PARALLEL_MIN_SIZE else _axpy_serial)(alpha, x, y)
+
+
+def matvec(*args) -> None:
+    """:func:`matvec_monomials` (arguments as there), serial below PARALLEL_MIN_SIZE."""
+    v = args[11]
+    (matvec_monomials if v.size >= PARALLEL_MIN_SIZE else matvec_monomials_serial)(*args)
+
+
+def matvec_aux(*args) -> None:
+    """:func:`matvec_monomials_aux` (arguments as there), serial below PARALLEL_MIN_SIZE."""
+    v = args[13]
+    (matvec_monomials_aux if v.size >= PARALLEL_MIN_SIZE
+     else matvec_monomials_aux_serial)(*args)
 
 
 @njit(cache=True, nogil=True)
