@@ -139,6 +139,10 @@ class SerialExecutor:
         pass
 
 
+#: How long a broken pool's dead worker is waited for, to read its exit status.
+REAP_SECONDS = 5.0
+
+
 def _signal_text(code: int | None) -> str:
     if code is None or code >= 0:
         return f"exit status {code}" if code is not None else "an unknown cause"
@@ -166,8 +170,15 @@ class LocalPoolExecutor:
 
     def _dead_worker(self) -> str:
         """How the pool's dead worker ended: the exit status of its processes (seen at the last
-        submit), preferring one that is not the SIGTERM the broken pool sends the others."""
-        codes = [p.exitcode for p in self._processes if p.exitcode not in (None, 0)]
+        submit), preferring one that is not the SIGTERM the broken pool sends the others. The
+        pool can report itself broken before the dead process is reaped (its exit status is
+        still None, seen on a loaded machine), so it waits up to :data:`REAP_SECONDS` for one."""
+        deadline = time.monotonic() + REAP_SECONDS
+        while True:
+            codes = [p.exitcode for p in self._processes if p.exitcode not in (None, 0)]
+            if codes or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
         codes.sort(key=lambda code: code == -signal.SIGTERM)
         return _signal_text(codes[0] if codes else None)
 
