@@ -179,23 +179,16 @@ def _colours(n: int) -> list:
 def draw_all(path: str | Path, folder: Path, formats: tuple[str, ...] = (".png", ".pdf")
              ) -> list[Path]:
     """Every figure the store supports, in ``folder``: dynamics_quench, dynamics_correlations."""
+    from mblkit.figures._save import save_figures
+
     data = load_dynamics(path)
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     makers = {}
     if any(k in p.arrays for p in data.points for k in ("imbalance", "entropy",
                                                           "return_probability")):
         makers["dynamics_quench"] = figure_quench
     if any(k in p.arrays for p in data.points for k in ("czz", "s_weights")):
         makers["dynamics_correlations"] = figure_correlations
-    written = []
-    for name, make in makers.items():
-        fig = make(data)
-        for suffix in formats:
-            out = folder / f"{name}{suffix}"
-            fig.savefig(out, dpi=150)
-            written.append(out)
-    return written
+    return save_figures(makers, data, folder, formats)
 
 
 __all__ = ["DynamicsData", "DynamicsPoint", "draw_all", "figure_correlations",

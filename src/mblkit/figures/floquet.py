@@ -435,12 +435,8 @@ def draw_all(path: str | Path, folder: Path) -> list[Path]:
     print(table)
     out = folder / "fig2_zeta_windows.txt"
     out.write_text(table + "\n")
-    written = [out]
-    for name, draw in (("fig2_omega", figure_2), ("fig3_z_depolarisation", figure_3),
-                       ("fig4_x_chi", figure_4), ("fig5_two_three_level", figure_5)):
-        fig = draw(data)
-        for suffix in (".png", ".pdf"):
-            out = folder / f"{name}{suffix}"
-            fig.savefig(out, dpi=150)
-            written.append(out)
-    return written
+    from mblkit.figures._save import save_figures
+
+    return [out, *save_figures({"fig2_omega": figure_2, "fig3_z_depolarisation": figure_3,
+                                "fig4_x_chi": figure_4, "fig5_two_three_level": figure_5},
+                               data, folder)]

@@ -428,24 +428,17 @@ def draw_all(path: str | Path, folder: Path, formats: tuple[str, ...] = (".png",
              ) -> list[Path]:
     """Every figure the store at ``path`` supports, in each of ``formats``, in ``folder``:
     probe_czz_t, probe_s_omega_vs_rm, rho_vbar."""
+    from mblkit.figures._save import save_figures
+
     data = load_probe(path)
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    figures = {}
+    figures: dict[str, Any] = {}
     if data.omega_bins is not None:
         figures["probe_czz_t"] = figure_correlator
     if data.omega_bins is not None and data.v_bins is not None:
         figures["probe_s_omega_vs_rm"] = figure_spectral_overlay
     if data.v_bins is not None:
         figures["rho_vbar"] = figure_rho_vbar
-    written = []
-    for name, make in figures.items():
-        fig = make(data)
-        for suffix in formats:
-            out = folder / f"{name}{suffix}"
-            fig.savefig(out, dpi=150)
-            written.append(out)
-    return written
+    return save_figures(figures, data, folder, formats)
 
 
 __all__ = ["DEFAULT_FIT_RANGE", "HAMILTONIAN_ENERGIES", "ProbeData", "ProbePoint", "draw_all",
