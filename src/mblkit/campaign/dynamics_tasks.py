@@ -89,6 +89,7 @@ from mblkit.dynamics import (
     term_operator,
     typical_autocorrelation,
 )
+from mblkit.dynamics.operator import prepared
 from mblkit.models import BrickworkCircuit, BubbleChain, O3HeisenbergChain, SpinChain, XXZChain
 from mblkit.models.probe import ProbeStaticChain
 from mblkit.models.protocol import PluginError, check_model_class
@@ -283,8 +284,8 @@ def _operator(config: CampaignConfig, point: Point, disorder):
     if config.evolution.operator == "matrix-free":
         return term_operator(point.model, disorder, point.n_up)
     if is_probe(point) or point.n_up is None:
-        return point.model.hamiltonian(disorder)
-    return point.model.hamiltonian(disorder, point.n_up)
+        return prepared(point.model.hamiltonian(disorder))
+    return prepared(point.model.hamiltonian(disorder, point.n_up))
 
 
 def _quench(config, point, basis, H, bounds, disorder, rng, record, names) -> None:

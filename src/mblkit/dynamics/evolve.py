@@ -25,7 +25,7 @@ import numpy as np
 from mblkit.dynamics._checks import check_periods, check_state, check_times, check_tol
 from mblkit.dynamics.chebyshev import chebyshev_propagate
 from mblkit.dynamics.krylov import krylov_propagate, spectral_bounds
-from mblkit.dynamics.operator import TermOperator, affine, check_memory
+from mblkit.dynamics.operator import TermOperator, affine, check_memory, prepared
 from mblkit.solvers.spectrum import VerificationError
 
 METHODS = ("chebyshev", "krylov")
@@ -120,7 +120,7 @@ def propagate(H, psi: np.ndarray, times, *, method: str = "chebyshev", tol: floa
         if herm > HERMITICITY_RTOL:
             raise ValueError(f"H is not Hermitian (random-vector test {herm:.2e} > "
                              f"{HERMITICITY_RTOL:g}): e^(-iHt) would not be unitary")
-    return _checked_stream(H, state, t, method, tol, bounds, batch, krylov_dim)
+    return _checked_stream(prepared(H), state, t, method, tol, bounds, batch, krylov_dim)
 
 
 def _checked_stream(H, state: np.ndarray, t: np.ndarray, method: str, tol: float,

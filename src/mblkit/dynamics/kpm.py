@@ -37,7 +37,7 @@ import numpy as np
 
 from mblkit.dynamics._checks import check_positive_int
 from mblkit.dynamics.krylov import spectral_bounds
-from mblkit.dynamics.operator import affine, check_memory
+from mblkit.dynamics.operator import affine, check_memory, prepared
 from mblkit.spins import SpinBasis, apply
 
 
@@ -89,6 +89,7 @@ def correlation_moments(H, basis: SpinBasis, opstr: str, sites: Sequence[int],
         R = vectors.shape[1]
     apply(opstr, sites, np.zeros(dim), basis)  # checks the operator string early
     check_memory(dim, 3 * N * min(chunk, R), "the KPM moments")
+    H = prepared(H)
     lo, hi = spectral_bounds(H) if bounds is None else (float(bounds[0]), float(bounds[1]))
     a, b = 0.5 * (hi - lo), 0.5 * (hi + lo)
     per_vector = np.zeros((R, N, N)) if vectors is None else None

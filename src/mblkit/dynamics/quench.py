@@ -113,20 +113,21 @@ class QuenchRecorder:
                 float(abs(overlap) ** 2))
 
     def record(self, snapshots: Iterable[Snapshot]) -> QuenchResult:
+        """Measure each snapshot as it comes; only its numbers are kept, not its state (the
+        memory does not grow with the number of times)."""
         rows = []
         for snap in snapshots:
-            rows.append((snap, *self.measure(snap.state)))
+            rows.append((snap.time, snap.error_bound, snap.norm_error, snap.energy_error,
+                         snap.matvecs, *self.measure(snap.state)))
         if not rows:
             raise ValueError("no snapshots to record")
+        column = list(zip(*rows, strict=True))
         return QuenchResult(
-            times=np.array([r[0].time for r in rows]), configuration=self.configuration,
-            imbalance=np.array([r[1] for r in rows]), magnetisation=np.stack([r[2] for r in rows]),
-            entropy=np.array([r[3] for r in rows]),
-            return_probability=np.array([r[4] for r in rows]),
-            error_bound=np.array([r[0].error_bound for r in rows]),
-            norm_error=np.array([r[0].norm_error for r in rows]),
-            energy_error=np.array([r[0].energy_error for r in rows]),
-            matvecs=rows[-1][0].matvecs)
+            times=np.array(column[0]), configuration=self.configuration,
+            imbalance=np.array(column[5]), magnetisation=np.stack(column[6]),
+            entropy=np.array(column[7]), return_probability=np.array(column[8]),
+            error_bound=np.array(column[1]), norm_error=np.array(column[2]),
+            energy_error=np.array(column[3]), matvecs=int(column[4][-1]))
 
 
 def quench(H, basis: SpinBasis, configuration: int, times, *, method: str = "chebyshev",

@@ -152,11 +152,20 @@ def _axpy(alpha, x, y):
         y[i] += alpha * x[i]
 
 
+def _combine(out, hv, alpha, v, beta, w, gamma):
+    """``out = alpha hv + beta v + gamma w`` entry by entry (flat arrays; ``out`` may be
+    ``hv`` or ``w``: entry i of each is read before entry i of ``out`` is written)."""
+    for i in prange(out.shape[0]):
+        out[i] = alpha * hv[i] + beta * v[i] + gamma * w[i]
+
+
 #: Arrays with fewer entries than this run the serial kernels (module docstring).
 PARALLEL_MIN_SIZE = 1 << 15
 
 _axpy_parallel = njit(cache=True, nogil=True, parallel=True)(_axpy)
 _axpy_serial = njit(cache=True, nogil=True)(_axpy)
+_combine_parallel = njit(cache=True, nogil=True, parallel=True)(_combine)
+_combine_serial = njit(cache=True, nogil=True)(_combine)
 matvec_monomials_serial = njit(cache=True, nogil=True)(matvec_monomials.py_func)
 matvec_monomials_aux_serial = njit(cache=True, nogil=True)(matvec_monomials_aux.py_func)
 
@@ -164,6 +173,13 @@ matvec_monomials_aux_serial = njit(cache=True, nogil=True)(matvec_monomials_aux.
 def axpy(alpha, x, y) -> None:
     """``y += alpha * x`` in place (flat arrays of equal length); parallel when large."""
     (_axpy_parallel if x.shape[0] >= PARALLEL_MIN_SIZE else _axpy_serial)(alpha, x, y)
+
+
+def combine(out, hv, alpha, v, beta, w, gamma) -> None:
+    """``out = alpha hv + beta v + gamma w`` in one pass (flat complex arrays of one length),
+    no temporaries; parallel when large."""
+    (_combine_parallel if out.shape[0] >= PARALLEL_MIN_SIZE else _combine_serial)(
+        out, hv, alpha, v, beta, w, gamma)
 
 
 def matvec(*args) -> None:
