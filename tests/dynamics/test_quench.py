@@ -73,3 +73,33 @@ def test_floquet_quench_gates_equal_dense(rng):
     np.testing.assert_allclose(a.imbalance, b.imbalance, atol=1e-12)
     np.testing.assert_allclose(a.entropy, b.entropy, atol=1e-10)
     assert np.all(a.entropy[1:] > 0) and np.all(a.norm_error < 1e-12)
+
+
+def test_the_recorder_keeps_no_state_of_the_snapshots_it_measured():
+    """Memory flat in the number of outputs: while record() runs, the states of the snapshots
+    it has measured are released (it kept every state until the end before, 0.75 MiB per
+    output at L = 18)."""
+    import gc
+    import weakref
+
+    from mblkit.dynamics.evolve import Snapshot
+    from mblkit.dynamics.quench import QuenchRecorder
+    from mblkit.spins import SpinBasis
+
+    basis = SpinBasis(6, 3)
+    recorder = QuenchRecorder(basis, 0b010101)
+    refs: list = []
+    alive: list[int] = []
+
+    def snapshots():
+        for k in range(5):
+            gc.collect()
+            alive.append(sum(r() is not None for r in refs))
+            state = recorder.initial.copy()
+            refs.append(weakref.ref(state))
+            yield Snapshot(float(k), state, 0.0, 0.0, 0.0, k)
+            del state
+
+    result = recorder.record(snapshots())
+    assert max(alive) <= 1          # at most the one being measured (before: 0, 1, 2, 3, 4)
+    assert result.matvecs == 4 and np.allclose(result.return_probability, 1.0)
