@@ -77,11 +77,16 @@ def test_one_writer_per_store_within_a_process_too(tmp_path):
 def test_forked_children_do_not_keep_the_lock(tmp_path):
     path = tmp_path / "s.h5"
     store = open_store(path)
+    ready, tell = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child sleeps holding copies of every descriptor the parent had
         import time
+        os.write(tell, b"x")   # the at-fork hook has run by the time the child runs this
         time.sleep(3)
         os._exit(0)
+    os.read(ready, 1)          # a loaded machine may not schedule the child at once
+    os.close(ready)
+    os.close(tell)
     try:
         store.close()
         open_store(path).close()  # the child's copy of the descriptor was closed at fork
