@@ -292,16 +292,21 @@ def eigh(H: sp.spmatrix | np.ndarray, vectors: bool = True, driver: str = DEFAUL
                                        check_finite=False)
     del dense
     scale = float(np.max(np.abs(energies))) if dim else 0.0
-    per_pair: np.ndarray | float
-    if sp.issparse(H):
-        per_pair = residuals(H, energies, vecs)
-        residual = float(np.max(per_pair, initial=0.0))
-    else:
-        residual = probe_residual(np.asarray(H), energies, vecs)
-        per_pair = residual
+    residual, per_pair = _pair_residuals(H, energies, vecs)
     spectrum = Spectrum(energies, vecs, residual, orthonormality_error(vecs), method,
                         vector_errors=vector_error_bounds(energies, per_pair))
     return verify(spectrum, scale, rtol)
+
+
+def _pair_residuals(H: sp.spmatrix | np.ndarray, energies: np.ndarray, vecs: np.ndarray
+                    ) -> tuple[float, np.ndarray | float]:
+    """The largest residual ||H v - E v|| and the per-pair residuals: every pair exactly for a
+    sparse H, a random-probe estimate (one number for all pairs) for a dense one."""
+    if sp.issparse(H):
+        per_pair = residuals(H, energies, vecs)
+        return float(np.max(per_pair, initial=0.0)), per_pair
+    residual = probe_residual(np.asarray(H), energies, vecs)
+    return residual, residual
 
 
 def _eigh_subset(H: sp.spmatrix | np.ndarray, subset: tuple[int, int], rtol: float) -> Spectrum:
@@ -314,13 +319,7 @@ def _eigh_subset(H: sp.spmatrix | np.ndarray, subset: tuple[int, int], rtol: flo
     energies, vecs, method = subset_pairs(_dense_copy(H, dtype, order="F"), lo, hi)
     scale = float(np.max(np.abs(energies)))
     paired = energies[lo:hi]
-    per_pair: np.ndarray | float
-    if sp.issparse(H):
-        per_pair = residuals(H, paired, vecs)
-        residual = float(np.max(per_pair, initial=0.0))
-    else:
-        residual = probe_residual(np.asarray(H), paired, vecs)
-        per_pair = residual
+    residual, per_pair = _pair_residuals(H, paired, vecs)
     neighbours = (float(energies[lo - 1]) if lo > 0 else -np.inf,
                   float(energies[hi]) if hi < dim else np.inf)
     spectrum = verify(Spectrum(energies, vecs, residual, orthonormality_error(vecs),
